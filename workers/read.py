@@ -1,0 +1,175 @@
+"""Read stage: raw bytes to normalised Unicode text of a known kind, or a coded failure."""
+
+import codecs
+import hashlib
+import re
+import zlib
+
+import charset_normalizer
+import ftfy
+
+from workers.errors import Code, DocflowError
+from workers.model import Decoded, Kind, RawDocument
+from workers.settings import Settings
+
+STAGE = "read"
+
+# Formats we recognise by their first bytes and refuse by name.
+_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"PK\x03\x04", "ZIP archive (or office document)"),
+    (b"\x7fELF", "ELF executable"),
+    (b"RIFF", "RIFF media"),
+    (b"\xfd7zXZ\x00", "xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7-zip archive"),
+    (b"OggS", "Ogg media"),
+    (b"\x00\x00\x00\x18ftyp", "MP4 media"),
+    (b"\x00\x00\x00\x20ftyp", "MP4 media"),
+    (b"\xd0\xcf\x11\xe0", "OLE document"),
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_GZIP_MAGIC = b"\x1f\x8b"
+_DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
+_XML_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF)\b", re.I)
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+# Text where more than this share of characters are control codes is binary, not prose.
+_MAX_CONTROL_SHARE = 0.02
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    uncurl_quotes=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+
+
+def doc_id_of(data: bytes) -> str:
+    """Content address of the raw input bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def decode(raw: RawDocument, settings: Settings) -> Decoded:
+    """Sniff, decompress, decode and normalise raw bytes; refuse what is not text."""
+    data = _gunzip(raw.data, settings.max_input_bytes)
+    if not data.strip():
+        raise DocflowError(Code.EMPTY, "input is empty or whitespace only", STAGE)
+    _refuse_known_binary(data)
+    text = _to_text(data)
+    if len(text) > settings.max_text_chars:
+        raise DocflowError(
+            Code.TOO_LARGE, f"{len(text)} characters is over the {settings.max_text_chars} cap", STAGE
+        )
+    kind = sniff_kind(text, raw.source.key, raw.source.content_type)
+    content = normalise(text) if kind == "text" else ftfy.fix_text(text, _FTFY)
+    if not content.strip():
+        raise DocflowError(Code.EMPTY, "no visible text after decoding", STAGE)
+    return Decoded(doc_id=doc_id_of(raw.data), source=raw.source, kind=kind, content=content)
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    if len(data) > max_bytes:
+        raise DocflowError(Code.TOO_LARGE, f"{len(data)} bytes is over the {max_bytes} cap", STAGE)
+    if not data.startswith(_GZIP_MAGIC):
+        return data
+    # Decompress in bounded steps so a compression bomb stops at the cap, not at OOM.
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise DocflowError(Code.MALFORMED, f"broken gzip stream: {exc}", STAGE) from exc
+    if len(out) > max_bytes or inflater.unconsumed_tail:
+        raise DocflowError(Code.TOO_LARGE, f"gzip expands past the {max_bytes} byte cap", STAGE)
+    if not inflater.eof:
+        raise DocflowError(Code.MALFORMED, "truncated gzip stream", STAGE)
+    return out
+
+
+def _refuse_known_binary(data: bytes) -> None:
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            raise DocflowError(Code.UNSUPPORTED_TYPE, f"{name} is not a text format", STAGE)
+    if data.startswith(_GZIP_MAGIC):
+        raise DocflowError(Code.UNSUPPORTED_TYPE, "nested gzip is not supported", STAGE)
+
+
+def _to_text(data: bytes) -> str:
+    text = _decode_bytes(data)
+    controls = len(_CONTROL.findall(text[:100_000]))
+    if controls > _MAX_CONTROL_SHARE * min(len(text), 100_000):
+        raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control characters)", STAGE)
+    return _CONTROL.sub("", text).translate(_ZERO_WIDTH)
+
+
+def _decode_bytes(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DocflowError(Code.UNDECODABLE, f"bad {encoding}: {exc}", STAGE) from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _declared_encoding(data)
+    if declared:
+        try:
+            return data.decode(declared)
+        except UnicodeDecodeError:
+            pass
+    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        raise DocflowError(Code.UNDECODABLE, "no text encoding fits these bytes", STAGE)
+    try:
+        return data.decode(best.encoding)
+    except UnicodeDecodeError as exc:
+        raise DocflowError(Code.UNDECODABLE, f"bytes do not decode as {best.encoding}", STAGE) from exc
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    match = _DECLARED.search(data[:4096])
+    if not match:
+        return None
+    name = match.group(1).decode("ascii")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def sniff_kind(text: str, key: str, content_type: str | None) -> Kind:
+    """Tell markup from prose by its opening, then by content type and file name."""
+    head = text[:2048].lstrip()
+    hint = f"{content_type or ''} {key.lower()}"
+    if head.startswith("<"):
+        if _HTML_START.search(head) or "html" in hint:
+            return "html"
+        if _XML_START.search(head) or "xml" in hint or key.lower().endswith((".rss", ".atom")):
+            return "xml"
+        return "html"
+    return "text"
+
+
+def normalise(text: str) -> str:
+    """Fix mojibake, NFC, one space between words, at most one blank line.
+
+    >>> normalise("caf\u00c3\u00a9  au   lait\\r\\n\\r\\n\\r\\n\\nok ")
+    'café au lait\\n\\nok'
+    """
+    fixed = ftfy.fix_text(text, _FTFY)
+    lines = (_SPACES.sub(" ", line).strip() for line in fixed.splitlines())
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+

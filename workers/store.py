@@ -1,0 +1,172 @@
+"""Object stores behind one small interface: a local folder here, S3 in workers.s3."""
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from workers.errors import Code, DocflowError
+
+ENRICHED_PREFIX = "enriched/"
+FAILED_PREFIX = "failed/"
+OUTPUT_PREFIXES = (ENRICHED_PREFIX, FAILED_PREFIX)
+_META_DIR = ".docflow-meta"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a store knows about one object without reading it."""
+
+    key: str
+    etag: str
+    size: int
+    last_modified: str
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """A bucket-like key/value store of whole objects."""
+
+    @property
+    def bucket(self) -> str | None:
+        """The bucket name, or None for a local folder."""
+        ...
+
+    def get(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
+        """Read one object whole; TOO_LARGE past max_bytes, NOT_FOUND when absent."""
+        ...
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Describe one object, or None when it does not exist."""
+        ...
+
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        """Write one object whole: a reader sees the old one or the new one, never a part."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object under prefix, in key order."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove one object; absent is fine."""
+        ...
+
+
+def output_key(prefix: str, key: str) -> str:
+    """Where the output for an input key lives, e.g. enriched/a/b.txt.json."""
+    return f"{prefix}{key}.json"
+
+
+def input_key(prefix: str, output: str) -> str:
+    """The input key an output key was written for (inverse of output_key)."""
+    return output.removeprefix(prefix).removesuffix(".json")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+class LocalStore:
+    """A folder used as a bucket: keys are relative paths, writes are atomic renames."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def bucket(self) -> str | None:
+        """Local folders have no bucket."""
+        return None
+
+    def _path(self, key: str) -> Path:
+        parts = Path(key).parts
+        if not parts or Path(key).is_absolute() or ".." in parts or _META_DIR in parts:
+            raise DocflowError(Code.MALFORMED, f"key {key!r} leaves the store", "store")
+        return self.root.joinpath(*parts)
+
+    def _meta_path(self, key: str) -> Path:
+        return self.root / _META_DIR / f"{key}.json"
+
+    def _info(self, key: str, path: Path, data: bytes | None = None) -> ObjectInfo:
+        stat = path.stat()
+        body = path.read_bytes() if data is None else data
+        meta_path = self._meta_path(key)
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        return ObjectInfo(
+            key=key,
+            etag=hashlib.md5(body, usedforsecurity=False).hexdigest(),
+            size=stat.st_size,
+            last_modified=_iso(stat.st_mtime),
+            content_type=meta.get("content_type"),
+            metadata=meta.get("metadata", {}),
+        )
+
+    def get(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
+        """Read a file whole, refusing one larger than max_bytes before reading it."""
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise DocflowError(
+                    Code.TOO_LARGE, f"{size} bytes is over the {max_bytes} byte cap", "read"
+                )
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise DocflowError(Code.NOT_FOUND, f"no object {key!r}", "read") from exc
+        if len(data) > max_bytes:
+            raise DocflowError(Code.TOO_LARGE, f"over the {max_bytes} byte cap", "read")
+        return data, self._info(key, path, data)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Describe a file, or None when there is none."""
+        path = self._path(key)
+        return self._info(key, path) if path.is_file() else None
+
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        """Write to a temporary file beside the target, then rename over it."""
+        path = self._path(key)
+        _atomic_write(self._meta_path(key), json.dumps(
+            {"content_type": content_type, "metadata": metadata or {}}
+        ).encode())
+        _atomic_write(path, data)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Walk the folder in key order, skipping docflow's own metadata."""
+        if not self.root.is_dir():
+            return
+        keys = sorted(
+            path.relative_to(self.root).as_posix()
+            for path in self.root.rglob("*")
+            if path.is_file() and _META_DIR not in path.relative_to(self.root).parts
+        )
+        for key in keys:
+            if key.startswith(prefix):
+                yield self._info(key, self._path(key))
+
+    def delete(self, key: str) -> None:
+        """Remove a file and its metadata if present."""
+        self._path(key).unlink(missing_ok=True)
+        self._meta_path(key).unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

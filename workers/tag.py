@@ -1,0 +1,163 @@
+"""Tag stage: fold raw NER mentions into one entry per real-world entity."""
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from workers.model import Entity, Mention, Segmented, Tagged
+
+_LEADING = re.compile(r"^(?:the|The|THE)\s+")
+_TRAILING = re.compile(r"(?:['’]s|['’])$")
+_EDGE_PUNCT = "\"“”'‘’()[]{}<>,.;:!?-–— \n\t"
+_ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,8}\.?$")
+_HYPHEN = re.compile(r"[-–]")
+# Small words that an acronym skips: "ICC" for "International Criminal Court of Justice".
+_FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "la", "&", "to"})
+# Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
+_SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
+
+
+@dataclass(slots=True)
+class _Group:
+    """Mentions of one surface form (case-folded), and what folded into it."""
+
+    key: str
+    mentions: list[Mention] = field(default_factory=list)
+    parent: "_Group | None" = None
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.key.split()
+
+    def labels(self) -> Counter[str]:
+        return Counter(m.label for m in self.mentions)
+
+    def vote(self) -> str:
+        return self.labels().most_common(1)[0][0]
+
+    def root(self) -> "_Group":
+        group = self
+        while group.parent is not None:
+            group = group.parent
+        return group
+
+
+def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
+    """Normalise, filter, split and fold mentions, then build entities most-mentioned first."""
+    allowed = frozenset(labels)
+    text = segmented.text
+    mentions = [
+        trimmed
+        for mention in segmented.mentions
+        if mention.label in allowed and (trimmed := trim(mention, text)) is not None
+    ]
+    mentions = _split_compounds(mentions, text)
+    groups: dict[str, _Group] = {}
+    for mention in mentions:
+        key = mention.text.casefold()
+        groups.setdefault(key, _Group(key)).mentions.append(mention)
+    _fold_acronyms(groups)
+    _fold_person_parts(groups)
+    return Tagged(segmented=segmented, entities=_entities(groups.values()))
+
+
+def trim(mention: Mention, text: str) -> Mention | None:
+    """Drop a leading 'the', a possessive and stray punctuation from a mention.
+
+    >>> trim(Mention(0, 36, "the International Criminal Court’s", "ORG"),
+    ...      "the International Criminal Court’s warrant").text
+    'International Criminal Court'
+    """
+    start, end = mention.start, mention.end
+    while True:
+        surface = text[start:end]
+        lead = _LEADING.match(surface)
+        trail = _TRAILING.search(surface)
+        stripped_left = len(surface) - len(surface.lstrip(_EDGE_PUNCT))
+        stripped_right = len(surface) - len(surface.rstrip(_EDGE_PUNCT))
+        cut_left = lead.end() if lead else stripped_left
+        cut_right = len(trail.group()) if trail else stripped_right
+        if not (cut_left or cut_right) or start + cut_left >= end - cut_right:
+            break
+        start, end = start + cut_left, end - cut_right
+    if end - start < 1 or not any(ch.isalnum() for ch in text[start:end]):
+        return None
+    return Mention(start, end, text[start:end], mention.label)
+
+
+def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """Split 'Xi-Putin' into Xi and Putin when each part is named on its own elsewhere."""
+    known = {word for m in mentions if not _HYPHEN.search(m.text) for word in m.text.split()}
+    out: list[Mention] = []
+    for mention in mentions:
+        parts = _HYPHEN.split(mention.text)
+        if len(parts) < 2 or not all(part in known for part in parts):
+            out.append(mention)
+            continue
+        offset = mention.start
+        for part in parts:
+            out.append(Mention(offset, offset + len(part), part, mention.label))
+            offset += len(part) + 1
+    return out
+
+
+def _initials(tokens: Sequence[str]) -> str:
+    return "".join(t[0] for t in tokens if t not in _FUNCTION_WORDS and t[:1].isalpha())
+
+
+def _fold_acronyms(groups: dict[str, _Group]) -> None:
+    """Fold 'ICC' into 'International Criminal Court' when exactly one name fits."""
+    long_names = [g for g in groups.values() if len(g.tokens) > 1]
+    for group in groups.values():
+        surface = group.mentions[0].text
+        if not _ACRONYM.match(surface):
+            continue
+        letters = surface.replace(".", "").replace("&", "").casefold()
+        fits = [g for g in long_names if _initials(g.tokens) == letters]
+        if len(fits) == 1:
+            group.parent = fits[0]
+
+
+def _fold_person_parts(groups: dict[str, _Group]) -> None:
+    """Fold 'Putin' into 'Vladimir Putin' and 'Xi' into 'Xi Jinping' when unambiguous."""
+    people = [g for g in groups.values() if len(g.tokens) > 1 and g.vote() == "PERSON"]
+    for group in groups.values():
+        if group.parent is not None or len(group.tokens) != 1:
+            continue
+        word = group.key
+        person_like = "PERSON" in group.labels()
+        fits = [
+            p
+            for p in people
+            if (p.tokens[-1] == word and set(group.labels()) <= _SURNAME_MISLABELS)
+            or (word in p.tokens and person_like)
+        ]
+        roots = {id(p.root()): p.root() for p in fits}
+        if len(roots) == 1:
+            group.parent = next(iter(roots.values()))
+
+
+def _entities(groups: Iterable[_Group]) -> tuple[Entity, ...]:
+    families: dict[int, list[_Group]] = {}
+    for group in groups:
+        families.setdefault(id(group.root()), []).append(group)
+    built = []
+    for members in families.values():
+        mentions = sorted((m for g in members for m in g.mentions), key=lambda m: m.start)
+        surfaces = Counter(m.text for m in mentions)
+        canonical = max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
+        votes = Counter(m.label for m in mentions)
+        top = max(votes.values())
+        canonical_labels = Counter(m.label for m in mentions if m.text == canonical)
+        label = max(
+            (lab for lab, n in votes.items() if n == top),
+            key=lambda lab: (canonical_labels[lab], lab),
+        )
+        aliases = tuple(s for s, _ in surfaces.most_common() if s != canonical)
+        built.append((canonical, label, aliases, tuple(mentions)))
+    built.sort(key=lambda e: (-len(e[3]), e[3][0].start))
+    return tuple(
+        Entity(id=f"e{i}", text=canonical, label=label, aliases=aliases, mentions=mentions)
+        for i, (canonical, label, aliases, mentions) in enumerate(built, start=1)
+    )

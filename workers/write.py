@@ -1,0 +1,127 @@
+"""Write stage: the enriched document and the failure record as contract-shaped JSON."""
+
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from workers.errors import DocflowError
+from workers.model import Entity, Metadata, PipelineInfo, Section, Source, Tagged
+
+SCHEMA_VERSION = "1"
+JSON_TYPE = "application/json"
+
+
+def now_iso() -> str:
+    """UTC now as ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
+    """The enriched document in the contract's key order."""
+    segmented = tagged.segmented
+    cleaned = segmented.cleaned
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "doc_id": cleaned.doc_id,
+        "source": _source(cleaned.source),
+        "pipeline": {
+            "version": info.version,
+            "config_hash": info.config_hash,
+            "model": {"name": info.model.name, "version": info.model.version},
+            "processed_at": info.processed_at,
+            "timings_ms": {stage: round(ms, 3) for stage, ms in info.timings_ms.items()},
+        },
+        "metadata": _metadata(cleaned.metadata),
+        "text": segmented.text,
+        "removed": [{"kind": r.kind, "text": r.text} for r in cleaned.removed],
+        "sections": [_section(s) for s in segmented.sections],
+        "entities": [_entity(e) for e in tagged.entities],
+    }
+
+
+def failure_record(
+    source: Source, doc_id: str | None, error: DocflowError, attempts: int
+) -> dict[str, Any]:
+    """What a reader learns about a document that could not be enriched."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "doc_id": doc_id,
+        "source": _source(source),
+        "error": {"code": str(error.code), "message": error.message, "stage": error.stage},
+        "attempts": attempts,
+        "failed_at": now_iso(),
+    }
+
+
+def dumps(document: dict[str, Any]) -> bytes:
+    """UTF-8 JSON, keys in the order built, readable by a person."""
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+@lru_cache(maxsize=2)
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in workers/schema/."""
+    text = resources.files("workers").joinpath("schema", name).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate(document: dict[str, Any], schema_name: str = "enriched.v1.json") -> None:
+    """Raise jsonschema.ValidationError when a document breaks the contract."""
+    jsonschema.validate(document, load_schema(schema_name))
+
+
+def _source(source: Source) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": source.key}
+    if source.bucket is not None:
+        out |= {
+            "bucket": source.bucket,
+            "etag": source.etag,
+            "size": source.size,
+            "content_type": source.content_type,
+            "last_modified": source.last_modified,
+        }
+    return out
+
+
+def _metadata(meta: Metadata) -> dict[str, Any]:
+    return {
+        "title": meta.title,
+        "authors": list(meta.authors),
+        "published": meta.published,
+        "language": meta.language,
+        "site": meta.site,
+        "url": meta.url,
+    }
+
+
+def _section(section: Section) -> dict[str, Any]:
+    return {
+        "heading": section.heading,
+        "speakers": list(section.speakers),
+        "start": section.start,
+        "end": section.end,
+        "paragraphs": [
+            {
+                "start": p.start,
+                "end": p.end,
+                "sentences": [{"start": s.start, "end": s.end} for s in p.sentences],
+            }
+            for p in section.paragraphs
+        ],
+    }
+
+
+def _entity(entity: Entity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "text": entity.text,
+        "label": entity.label,
+        "aliases": list(entity.aliases),
+        "count": entity.count,
+        "mentions": [{"start": m.start, "end": m.end, "text": m.text} for m in entity.mentions],
+    }
