@@ -16,6 +16,7 @@ ENRICHED_PREFIX = "enriched/"
 FAILED_PREFIX = "failed/"
 OUTPUT_PREFIXES = (ENRICHED_PREFIX, FAILED_PREFIX)
 _META_DIR = ".docflow-meta"
+_TMP_PREFIX = ".tmp-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,9 @@ class LocalStore:
         keys = sorted(
             path.relative_to(self.root).as_posix()
             for path in self.root.rglob("*")
-            if path.is_file() and _META_DIR not in path.relative_to(self.root).parts
+            if path.is_file()
+            and _META_DIR not in path.relative_to(self.root).parts
+            and not path.name.startswith(_TMP_PREFIX)
         )
         for key in keys:
             if key.startswith(prefix):
@@ -162,7 +165,7 @@ class LocalStore:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)

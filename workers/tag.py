@@ -9,7 +9,7 @@ from workers.model import Entity, Mention, Segmented, Tagged
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
 _TRAILING = re.compile(r"(?:['’]s|['’])$")
-_EDGE_PUNCT = "\"“”'‘’()[]{}<>,.;:!?-–— \n\t"
+_EDGE_PUNCT = "\"“”'‘’()[]{}<>,;:!?-–— \n\t"
 _ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,8}\.?$")
 _HYPHEN = re.compile(r"[-–]")
 # Small words that an acronym skips: "ICC" for "International Criminal Court of Justice".
@@ -78,10 +78,12 @@ def trim(mention: Mention, text: str) -> Mention | None:
         stripped_right = len(surface) - len(surface.rstrip(_EDGE_PUNCT))
         cut_left = lead.end() if lead else stripped_left
         cut_right = len(trail.group()) if trail else stripped_right
-        if not (cut_left or cut_right) or start + cut_left >= end - cut_right:
+        if not (cut_left or cut_right):
             break
+        if start + cut_left >= end - cut_right:
+            return None
         start, end = start + cut_left, end - cut_right
-    if end - start < 1 or not any(ch.isalnum() for ch in text[start:end]):
+    if not any(ch.isalnum() for ch in text[start:end]):
         return None
     return Mention(start, end, text[start:end], mention.label)
 
