@@ -48,6 +48,25 @@ class Settings(BaseSettings):
     max_attempts: int = 3
     task_soft_time_limit: int = 120
     task_time_limit: int = 180
+    retry_backoff: int = Field(default=2, description="first retry delay (s), doubled per retry")
+    retry_backoff_max: int = Field(default=60, description="longest retry delay (s)")
+    visibility_timeout: int = Field(
+        default=900,
+        description="seconds before an unacknowledged task is redelivered; over "
+        "task_time_limit + retry_backoff_max",
+    )
+    max_deliveries: int = Field(
+        default=3, description="deliveries that kill their worker before a WORKER_LOST record"
+    )
+    worker_max_memory_kb: int = Field(
+        default=1_500_000, description="resident memory after which a worker child is replaced"
+    )
+    sweep_interval: int = Field(default=300, description="seconds between reconciliation sweeps")
+    sweep_time_limit: int = Field(default=3600, description="time limit of sweep and reprocess")
+    enqueue_chunk: int = Field(default=500, description="tasks published per batch")
+    max_backlog: int = Field(
+        default=10_000, description="queue depth at which sweep and reprocess wait"
+    )
 
     def content_fields(self) -> dict[str, object]:
         """The settings that change the enriched output."""

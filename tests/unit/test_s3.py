@@ -1,0 +1,92 @@
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto import mock_aws
+
+from workers.errors import Code, DocflowError
+from workers.s3 import S3Store
+
+BUCKET = "docflow-test"
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Store]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield S3Store(BUCKET, client)
+
+
+def test_s3_put_get_head_round_trip(store: S3Store) -> None:
+    store.put("a/b c+d%é.txt", b"hello", "text/plain", {"source-etag": "x"})
+    data, info = store.get("a/b c+d%é.txt", max_bytes=10)
+    assert data == b"hello"
+    assert info.key == "a/b c+d%é.txt"
+    assert info.size == 5
+    assert info.etag == "5d41402abc4b2a76b9719d911017c592"
+    assert info.content_type == "text/plain"
+    assert info.metadata == {"source-etag": "x"}
+    assert info.last_modified.endswith("+00:00")
+    assert store.head("a/b c+d%é.txt") == info
+    assert store.bucket == BUCKET
+
+
+def test_s3_get_refuses_oversized_objects(store: S3Store) -> None:
+    store.put("big", b"x" * 11, "text/plain")
+    with pytest.raises(DocflowError) as caught:
+        store.get("big", max_bytes=10)
+    assert caught.value.code == Code.TOO_LARGE
+
+
+def test_s3_missing_objects(store: S3Store) -> None:
+    assert store.head("nope") is None
+    with pytest.raises(DocflowError) as caught:
+        store.get("nope", max_bytes=10)
+    assert caught.value.code == Code.NOT_FOUND
+    store.delete("nope")
+
+
+def test_s3_list_pages_in_key_order(store: S3Store) -> None:
+    keys = [f"p/{i:04d}" for i in range(1005)] + ["q/other"]
+    for key in reversed(keys):
+        store.put(key, b"x", "text/plain")
+    assert [info.key for info in store.list("p/")] == keys[:-1]
+    store.delete("q/other")
+    assert [info.key for info in store.list("q/")] == []
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda s: s.head("k"),
+        lambda s: s.get("k", 10),
+        lambda s: s.put("k", b"x", "text/plain"),
+        lambda s: list(s.list()),
+        lambda s: s.delete("k"),
+    ],
+    ids=["head", "get", "put", "list", "delete"],
+)
+def test_s3_unreachable_endpoint_is_transient(action: object) -> None:
+    client = boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    with pytest.raises(DocflowError) as caught:
+        action(S3Store(BUCKET, client))  # type: ignore[operator]
+    assert caught.value.code == Code.STORAGE
+    assert caught.value.transient
+
+
+def test_s3_missing_bucket_is_transient(store: S3Store) -> None:
+    with pytest.raises(DocflowError) as caught:
+        S3Store("no-such-bucket", store.client).put("k", b"x", "text/plain")
+    assert caught.value.code == Code.STORAGE
