@@ -87,8 +87,10 @@ def process_key(
     except DocflowError as error:
         if error.transient and attempt < settings.max_attempts:
             raise
-        return record_failure(outbox, source, etag, doc_id, error, attempt, settings)
-    write_output(outbox, ENRICHED_PREFIX, key, dumps(document), etag, settings)
+        return record_failure(
+            outbox, source, etag, error, doc_id=doc_id, attempts=attempt, settings=settings
+        )
+    write_output(outbox, ENRICHED_PREFIX, key, dumps(document), etag, settings=settings)
     outbox.delete(output_key(FAILED_PREFIX, key))
     log.info("enriched %s as %s (%d entities)", key, doc_id, len(document["entities"]))
     return Outcome(key, "enriched", entities=len(document["entities"]))
@@ -98,20 +100,21 @@ def record_failure(
     outbox: Store,
     source: Source,
     etag: str,
-    doc_id: str | None,
     error: DocflowError,
+    *,
+    doc_id: str | None,
     attempts: int,
     settings: Settings,
 ) -> Outcome:
     """Write failed/<key>.json; the input stays where it is for a later reprocess."""
     record = failure_record(source, doc_id, error, attempts)
-    write_output(outbox, FAILED_PREFIX, source.key, dumps(record), etag, settings)
+    write_output(outbox, FAILED_PREFIX, source.key, dumps(record), etag, settings=settings)
     log.warning("failed %s: %s at %s: %s", source.key, error.code, error.stage, error.message)
     return Outcome(source.key, "failed", code=str(error.code))
 
 
 def write_output(
-    outbox: Store, prefix: str, key: str, body: bytes, etag: str, settings: Settings
+    outbox: Store, prefix: str, key: str, body: bytes, etag: str, *, settings: Settings
 ) -> None:
     """Put one output whole, tagged with what it was made from."""
     config = current_config(settings)
@@ -121,4 +124,3 @@ def write_output(
         META_VERSION: config.version,
     }
     outbox.put(output_key(prefix, key), body, JSON_TYPE, metadata)
-

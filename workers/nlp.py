@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import Tok2Vec
 
 from workers.model import ModelInfo, Span
 
@@ -44,7 +45,8 @@ def load_model(name: str) -> Language:
     nlp = spacy.load(name, exclude=list(_UNUSED))
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
-    if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+    shared = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
+    if isinstance(shared, Tok2Vec) and not shared.listening_components:
         nlp.remove_pipe("tok2vec")
     log.info("loaded spaCy model %s with %s", name, nlp.pipe_names)
     return nlp

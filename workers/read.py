@@ -71,7 +71,9 @@ def decode(raw: RawDocument, settings: Settings) -> Decoded:
     text = _to_text(data)
     if len(text) > settings.max_text_chars:
         raise DocflowError(
-            Code.TOO_LARGE, f"{len(text)} characters is over the {settings.max_text_chars} cap", STAGE
+            Code.TOO_LARGE,
+            f"{len(text)} characters is over the {settings.max_text_chars} cap",
+            STAGE,
         )
     kind = sniff_kind(text, raw.source.key, raw.source.content_type)
     content = normalise(text) if kind == "text" else ftfy.fix_text(text, _FTFY)
@@ -190,4 +192,3 @@ def normalise(text: str) -> str:
     fixed = ftfy.fix_text(text, _FTFY)
     lines = (_SPACES.sub(" ", line).strip() for line in fixed.splitlines())
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
-

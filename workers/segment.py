@@ -18,9 +18,36 @@ _SPEAKER = re.compile(rf"^({_NAME}(?:(?:, | and | & ){_NAME})*):[ \t]+(?=\S)")
 _JOINERS = re.compile(r", | and | & ")
 # Labels that introduce notes rather than people answering.
 _NOT_SPEAKERS = frozenset(
-    {"Note", "Update", "Updated", "Photo", "Source", "Sources", "Type", "Editor", "Correction",
-     "Disclosure", "Warning", "Q", "A", "Question", "Answer", "Read", "Related", "Tags", "Topics",
-     "Share", "Image", "Video", "Credit", "Caption", "Summary", "Published", "Date", "By"}
+    {
+        "Note",
+        "Update",
+        "Updated",
+        "Photo",
+        "Source",
+        "Sources",
+        "Type",
+        "Editor",
+        "Correction",
+        "Disclosure",
+        "Warning",
+        "Q",
+        "A",
+        "Question",
+        "Answer",
+        "Read",
+        "Related",
+        "Tags",
+        "Topics",
+        "Share",
+        "Image",
+        "Video",
+        "Credit",
+        "Caption",
+        "Summary",
+        "Published",
+        "Date",
+        "By",
+    }
 )
 
 

@@ -137,9 +137,10 @@ class LocalStore:
     ) -> None:
         """Write to a temporary file beside the target, then rename over it."""
         path = self._path(key)
-        _atomic_write(self._meta_path(key), json.dumps(
-            {"content_type": content_type, "metadata": metadata or {}}
-        ).encode())
+        _atomic_write(
+            self._meta_path(key),
+            json.dumps({"content_type": content_type, "metadata": metadata or {}}).encode(),
+        )
         _atomic_write(path, data)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:

@@ -25,12 +25,16 @@ def _decode(data: bytes, key: str = "doc.txt") -> str:
         (codecs.BOM_UTF16_LE + PROSE.encode("utf-16-le"), PROSE),
         (codecs.BOM_UTF16_BE + PROSE.encode("utf-16-be"), PROSE),
         (gzip.compress(PROSE.encode("utf-8")), PROSE),
-        ("Déjà vu: a café crème, s’il vous plaît, naïve façade.".encode("cp1252"),
-         "Déjà vu: a café crème, s’il vous plaît, naïve façade."),
+        (
+            "Déjà vu: a café crème, s’il vous plaît, naïve façade.".encode("cp1252"),
+            "Déjà vu: a café crème, s’il vous plaît, naïve façade.",
+        ),
         ("The cafÃ© was closed.".encode(), "The café was closed."),
         ("zero\u200bwidth\u200d joiners\ufeff gone".encode(), "zerowidth joiners gone"),
-        (b"Stray NUL\x00 bytes in a long enough line of text\x00 are dropped.",
-         "Stray NUL bytes in a long enough line of text are dropped."),
+        (
+            b"Stray NUL\x00 bytes in a long enough line of text\x00 are dropped.",
+            "Stray NUL bytes in a long enough line of text are dropped.",
+        ),
         (b"  spaced   out  \r\n\r\n\r\n\r\nline ", "spaced out\n\nline"),
     ],
 )
@@ -54,7 +58,7 @@ def test_read_decodes_and_normalises(data: bytes, expected: str) -> None:
         (gzip.compress(b"text")[:-6], Code.MALFORMED),
         (gzip.compress(gzip.compress(b"text")), Code.UNSUPPORTED_TYPE),
         (codecs.BOM_UTF16_LE + b"\x00\xd8", Code.UNDECODABLE),
-        ("word " .encode() * 40_000, Code.TOO_LARGE),
+        (b"word " * 40_000, Code.TOO_LARGE),
     ],
 )
 def test_read_refuses_with_a_stable_code(data: bytes, code: Code) -> None:

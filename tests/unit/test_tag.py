@@ -56,8 +56,11 @@ def _folded(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str, tup
         (
             "Smith said no. John Smith met Jane Smith.",
             [("Smith", "PERSON"), ("John Smith", "PERSON"), ("Jane Smith", "PERSON")],
-            [("Smith", "PERSON", (), 1), ("John Smith", "PERSON", (), 1),
-             ("Jane Smith", "PERSON", (), 1)],
+            [
+                ("Smith", "PERSON", (), 1),
+                ("John Smith", "PERSON", (), 1),
+                ("Jane Smith", "PERSON", (), 1),
+            ],
         ),
         (
             "Chinese officials and the Chinese Communist Party. Chinese firms.",
@@ -89,9 +92,19 @@ def test_tag_folds_mentions_of_one_entity(
 
 def test_tag_orders_by_count_then_first_mention() -> None:
     text = "Berlin, Paris, Paris, Rome, Rome."
-    spans = [("Berlin", "GPE"), ("Paris", "GPE"), ("Paris", "GPE"), ("Rome", "GPE"), ("Rome", "GPE")]
+    spans = [
+        ("Berlin", "GPE"),
+        ("Paris", "GPE"),
+        ("Paris", "GPE"),
+        ("Rome", "GPE"),
+        ("Rome", "GPE"),
+    ]
     tagged = tag(_segmented(text, spans), DEFAULT_LABELS)
-    assert [(e.id, e.text) for e in tagged.entities] == [("e1", "Paris"), ("e2", "Rome"), ("e3", "Berlin")]
+    assert [(e.id, e.text) for e in tagged.entities] == [
+        ("e1", "Paris"),
+        ("e2", "Rome"),
+        ("e3", "Berlin"),
+    ]
 
 
 def test_tag_labels_setting_selects_entities() -> None:
@@ -111,7 +124,9 @@ def test_tag_labels_setting_selects_entities() -> None:
         ("'s", None),
     ],
 )
-def test_tag_trim_strips_articles_possessives_and_quotes(surface: str, expected: str | None) -> None:
+def test_tag_trim_strips_articles_possessives_and_quotes(
+    surface: str, expected: str | None
+) -> None:
     text = f"x {surface} y"
     trimmed = trim(Mention(2, 2 + len(surface), surface, "ORG"), text)
     assert (trimmed.text if trimmed else None) == expected

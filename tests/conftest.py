@@ -1,0 +1,28 @@
+"""Shared test helpers: where the repo, seeds and dev set are, and the contract checks."""
+
+from pathlib import Path
+from typing import Any
+
+from workers.write import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DEV_SET = ROOT.parent / "shared" / "data" / "article-extraction-dev"
+
+
+def check_enriched(document: dict[str, Any]) -> None:
+    """Validate against the schema and check every span points at its own text."""
+    validate(document)
+    text = document["text"]
+    for section in document["sections"]:
+        assert 0 <= section["start"] <= section["end"] <= len(text)
+        if section["heading"] is not None:
+            assert text[section["start"] :].startswith(section["heading"])
+        for paragraph in section["paragraphs"]:
+            assert section["start"] <= paragraph["start"] <= paragraph["end"] <= section["end"]
+            for sentence in paragraph["sentences"]:
+                assert paragraph["start"] <= sentence["start"] < sentence["end"] <= paragraph["end"]
+    for entity in document["entities"]:
+        assert entity["count"] == len(entity["mentions"])
+        for mention in entity["mentions"]:
+            assert text[mention["start"] : mention["end"]] == mention["text"]
