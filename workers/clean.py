@@ -1,0 +1,143 @@
+"""Clean stage: decoded text or markup to the article's heading and paragraph blocks."""
+
+import re
+from datetime import datetime
+
+from workers.errors import Code, DocflowError
+from workers.extract import extract_html, extract_xml
+from workers.model import Block, Cleaned, Decoded, Metadata, Removed
+from workers.textclean import (
+    FILTERS,
+    Blocks,
+    Cut,
+    byline_names,
+    drop_lead_heading,
+    run_filters,
+    squash,
+)
+
+STAGE = "clean"
+
+# A scraped heading is one short line that does not end like a sentence.
+_HEADING_MAX_WORDS = 14
+_HEADING_MAX_CHARS = 120
+_SENTENCE_END = tuple(".!,;:…\"'”’)]")
+# How far into a plain-text article a title, byline or date line may stand.
+_MASTHEAD_LINES = 4
+_MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE = re.compile(
+    r"((published|updated|posted)( on)?:? )?"
+    r"((mon|tues|wednes|thurs|fri|satur|sun)day,? )?"
+    rf"(?P<date>{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTHS},? \d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})"
+    r"(,? (at )?\d{1,2}[:.]\d{2}\s?([ap]\.?m\.?)?( [a-z]{2,4})?)?",
+    re.IGNORECASE,
+)
+_DATE_FORMATS = ("%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d")
+
+
+def clean(decoded: Decoded) -> Cleaned:
+    """Article blocks, metadata and an audit of what was dropped, by the kind of input."""
+    masthead: Cut = ()
+    filters = FILTERS
+    if decoded.kind == "html":
+        metadata, blocks = extract_html(decoded.content)
+        filters = (drop_lead_heading, *FILTERS)
+    elif decoded.kind == "xml":
+        metadata, blocks = extract_xml(decoded.content)
+    else:
+        metadata, blocks, masthead = _read_masthead(_text_blocks(decoded.content))
+    blocks, title_cut = _drop_repeated_title(blocks, metadata.title)
+    blocks, cut = run_filters(blocks, filters)
+    if not blocks:
+        raise DocflowError(Code.EMPTY, f"no article text left in {decoded.source.key}", STAGE)
+    return Cleaned(
+        doc_id=decoded.doc_id,
+        source=decoded.source,
+        metadata=metadata,
+        blocks=blocks,
+        removed=masthead + title_cut + cut,
+    )
+
+
+def _text_blocks(content: str) -> Blocks:
+    """Lines of scraped text as blocks, hard-wrapped lines rejoined, headings marked."""
+    lines: list[str] = []
+    for paragraph in content.split("\n\n"):
+        lines.extend(_unwrap(paragraph.splitlines()))
+    following = [*lines[1:], ""]
+    return tuple(
+        Block("heading" if _looks_like_heading(line, after) else "paragraph", line)
+        for line, after in zip(lines, following, strict=True)
+    )
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Rejoin a line broken mid-sentence: it lacks an end mark and the next starts lowercase."""
+    joined: list[str] = []
+    for line in (s.strip() for s in lines):
+        if not line:
+            continue
+        if joined and not joined[-1].endswith((*_SENTENCE_END, "?")) and line[0].islower():
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return joined
+
+
+def _looks_like_heading(line: str, after: str) -> bool:
+    """A title-like line followed by longer text."""
+    return _title_like(line) and len(after) > len(line)
+
+
+def _title_like(line: str) -> bool:
+    """One short line that does not end like a sentence; a question may be a heading."""
+    short = len(line) <= _HEADING_MAX_CHARS and len(line.split()) <= _HEADING_MAX_WORDS
+    return short and not line.endswith(_SENTENCE_END)
+
+
+def _read_masthead(blocks: Blocks) -> tuple[Metadata, Blocks, Cut]:
+    """Title, byline and date lines at the top of a plain-text story, moved into metadata."""
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    title: str | None = None
+    cut: list[Removed] = []
+    keep: list[Block] = []
+    for index, block in enumerate(blocks[:_MASTHEAD_LINES]):
+        names = byline_names(block.text)
+        date = _date_of(block.text)
+        if names and not authors:
+            authors = names
+            cut.append(Removed("byline", block.text))
+            # A heading line directly above the byline is the story's title.
+            if index == 1 and keep and _title_like(keep[0].text):
+                title = keep.pop().text
+                cut.insert(0, Removed("title", title))
+        elif date and not published:
+            published = date
+            cut.append(Removed("dateline", block.text))
+        else:
+            keep.append(block)
+    metadata = Metadata(title=title, authors=authors, published=published)
+    return metadata, (*keep, *blocks[_MASTHEAD_LINES:]), tuple(cut)
+
+
+def _date_of(line: str) -> str | None:
+    """ISO date of a line that is nothing but a date: 'Thursday, May 16, 2024' -> '2024-05-16'."""
+    match = _DATE_LINE.fullmatch(line.strip())
+    if match is None:
+        return None
+    stated = match.group("date").replace(",", "").replace(".", "")
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(stated, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _drop_repeated_title(blocks: Blocks, title: str | None) -> tuple[Blocks, Cut]:
+    """The page title repeated as the first block is not body text."""
+    if title and blocks and squash(blocks[0].text) == squash(title):
+        return blocks[1:], (Removed("title", blocks[0].text),)
+    return blocks, ()

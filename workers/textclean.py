@@ -1,0 +1,161 @@
+"""Residue cleaners for article text, run in order on plain text and on extracted HTML."""
+
+import re
+from collections.abc import Callable
+
+from workers.model import Block, Removed
+
+Blocks = tuple[Block, ...]
+Cut = tuple[Removed, ...]
+Filter = Callable[[Blocks], tuple[Blocks, Cut]]
+
+_SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"\w+")
+
+# A line that announces teasers for other pages: everything from it to the end is not article.
+_RELATED_HEADING = re.compile(
+    r"(related|more|other|recommended|popular|latest|top|trending|similar)"
+    r"( \w+){0,2} (publications|articles|stories|posts|news|reading|content|coverage|links|videos)"
+    r"|related|see also|further reading|read (more|next)|more (from|on|in|about) .{1,60}"
+    r"|you (may|might) (also )?(like|enjoy|be interested in)|recommended( for you)?"
+    r"|most (popular|read|viewed|shared)|trending( now)?|view all( \w+){0,3}|around the web",
+    re.IGNORECASE,
+)
+# Whole lines that are page residue, each with the kind it is recorded as.
+_RESIDUE_LINES = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        # A pointer to another page inside the body: "RELATED: Some other headline".
+        (
+            "related",
+            r"(related|read more|read also|see more|see also|also read|more|recommended|watch)"
+            r"\s?:\s*\S.{0,150}",
+        ),
+        (
+            "boilerplate",
+            r"advertisement(\W+(story continues below|scroll to continue|continue reading below))?"
+            r"|sponsored( content)?|share (this|on|via)\b.{0,40}|tweet|print|email|share"
+            r"|(\d+ |no |leave a |add a )?comments?( are closed\.?)?|tell us what you think\W*"
+            r"|(copyright|©|\(c\)).{0,120}|all rights reserved\.?"
+            r"|(last )?updated:?( at| on)? [\w ,:.]{1,40}|skip to (main )?content|back to top"
+            r"|(filed|posted) (under|in)\s?:.{0,100}|tags?\s?:.{0,100}",
+        ),
+    )
+)
+# Prompts aimed at the reader rather than the story; matched anywhere in a short line.
+_PROMPTS = re.compile(
+    r"\b(newsletters?|inbox|letterbox)\b"
+    r"|\bfollow (us|him|her|them|\w+) on (twitter|facebook|instagram|linkedin|youtube)\b"
+    r"|\bhave a (news )?tip\b|\bif you (enjoyed|liked|value|appreciate) (this|our)\b",
+    re.IGNORECASE,
+)
+_PROMPT_MAX_WORDS = 40
+_BYLINE = re.compile(
+    r"(?i:by|written by|words by|story by)\s+"
+    r"(?P<names>[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
+    r"((, | and | & )[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}){0,4})"
+    r"( ?[|•·—–-] ?.{0,80})?",
+)
+
+
+def squash(text: str) -> str:
+    """Fold case and whitespace so repeats compare equal: ' A  b ' -> 'a b'."""
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def drop_related_tail(blocks: Blocks) -> tuple[Blocks, Cut]:
+    """[body, 'Related Articles', teaser, 'View All'] -> [body], the rest removed as related."""
+    size = sum(len(b.text) for b in blocks)
+    seen = 0
+    for index, block in enumerate(blocks):
+        # Only cut where more article precedes the marker than follows it, so an early
+        # "Related" box cannot take the article with it.
+        if index and _RELATED_HEADING.fullmatch(block.text) and seen >= size - seen:
+            return blocks[:index], tuple(Removed("related", b.text) for b in blocks[index:])
+        seen += len(block.text)
+    return blocks, ()
+
+
+def drop_trailing_headings(blocks: Blocks) -> tuple[Blocks, Cut]:
+    """[text, 'Other story', 'Next story'] -> [text]: a heading over nothing is a teaser."""
+    end = len(blocks)
+    while end > 1 and blocks[end - 1].kind == "heading":
+        end -= 1
+    return blocks[:end], tuple(Removed("related", b.text) for b in blocks[end:])
+
+
+def drop_lead_heading(blocks: Blocks) -> tuple[Blocks, Cut]:
+    """['Headline', text] -> [text]: a page's opening heading is its title or standfirst."""
+    if len(blocks) > 1 and blocks[0].kind == "heading" and blocks[1].kind == "paragraph":
+        return blocks[1:], (Removed("title", blocks[0].text),)
+    return blocks, ()
+
+
+def _drop_where(blocks: Blocks, verdict: Callable[[Block], str | None]) -> tuple[Blocks, Cut]:
+    """Split blocks by a per-block verdict: None keeps a block, a kind removes it."""
+    kept: list[Block] = []
+    cut: list[Removed] = []
+    for block in blocks:
+        kind = verdict(block)
+        if kind is None:
+            kept.append(block)
+        else:
+            cut.append(Removed(kind, block.text))
+    return tuple(kept), tuple(cut)
+
+
+def drop_repeats(blocks: Blocks) -> tuple[Blocks, Cut]:
+    """[caption, caption, text] -> [caption, text], the second copy removed as duplicate."""
+    # Only a copy straight after its original: lists and tables repeat lines on purpose.
+    previous = ""
+
+    def verdict(block: Block) -> str | None:
+        nonlocal previous
+        key = squash(block.text)
+        repeat, previous = key == previous, key
+        return "duplicate" if repeat else None
+
+    return _drop_where(blocks, verdict)
+
+
+def residue_kind(text: str) -> str | None:
+    """Which kind of page residue a line is: 'Advertisement' -> 'boilerplate'; prose -> None."""
+    for kind, pattern in _RESIDUE_LINES:
+        if pattern.fullmatch(text):
+            return kind
+    if _PROMPTS.search(text) and len(_WORDS.findall(text)) <= _PROMPT_MAX_WORDS:
+        return "prompt"
+    if _BYLINE.fullmatch(text):
+        return "byline"
+    return None
+
+
+def drop_residue(blocks: Blocks) -> tuple[Blocks, Cut]:
+    """['Advertisement', text, 'Sign up for our newsletter'] -> [text], each with its kind."""
+    return _drop_where(blocks, lambda block: residue_kind(block.text))
+
+
+def byline_names(text: str) -> tuple[str, ...]:
+    """Names a byline states: 'By Jane Doe and Li Wei | AP' -> ('Jane Doe', 'Li Wei')."""
+    match = _BYLINE.fullmatch(text)
+    if match is None:
+        return ()
+    return tuple(n for n in re.split(r", | and | & ", match.group("names")) if n)
+
+
+# Order matters: a related tail goes first, so its teasers are not judged one by one.
+FILTERS: tuple[Filter, ...] = (
+    drop_related_tail,
+    drop_repeats,
+    drop_residue,
+    drop_trailing_headings,
+)
+
+
+def run_filters(blocks: Blocks, filters: tuple[Filter, ...] = FILTERS) -> tuple[Blocks, Cut]:
+    """Apply each filter in order, collecting everything they cut."""
+    cut: list[Removed] = []
+    for step in filters:
+        blocks, removed = step(blocks)
+        cut.extend(removed)
+    return blocks, tuple(cut)
