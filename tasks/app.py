@@ -1,0 +1,102 @@
+"""The Celery app (`celery -A tasks.app`): broker, queues, routing and reliability settings."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from workers.nlp import load_model
+from workers.pipeline import current_config
+from workers.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+INGEST_QUEUE = "docflow.ingest"
+PROCESS_QUEUE = "docflow.process"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Every Celery setting docflow relies on, each chosen for a reason."""
+    # Redis redelivers a task whose message stays unacknowledged this long. A retry's
+    # countdown plus one run under the hard limit must fit, or a healthy task runs twice.
+    if settings.visibility_timeout <= settings.task_time_limit + settings.retry_backoff_max:
+        raise ValueError(
+            f"DOCFLOW_VISIBILITY_TIMEOUT={settings.visibility_timeout} must exceed "
+            f"DOCFLOW_TASK_TIME_LIMIT + DOCFLOW_RETRY_BACKOFF_MAX "
+            f"({settings.task_time_limit + settings.retry_backoff_max})"
+        )
+    return {
+        "broker_url": settings.broker_url,
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "broker_connection_retry_on_startup": True,
+        # Acknowledge after the task, not before: a worker that dies mid-document leaves the
+        # message to be redelivered. Safe because every task is idempotent (whole writes,
+        # skip-if-current).
+        "task_acks_late": True,
+        # A child killed by the OOM killer or a segfault re-queues its message instead of
+        # acknowledging it; tasks.deliveries bounds how often that may happen per document.
+        "task_reject_on_worker_lost": True,
+        # A task cut off by a lost broker connection is redelivered anyway: stop it rather
+        # than let it finish beside its second copy.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # One message per child at a time: NLP tasks are long, so a prefetched message would
+        # wait behind the current one while another worker sits idle.
+        "worker_prefetch_multiplier": 1,
+        # A soft limit raises inside the task so it can write a TIMEOUT failure record; the
+        # hard limit kills a child stuck where the soft one cannot reach (C code).
+        "task_soft_time_limit": settings.task_soft_time_limit,
+        "task_time_limit": settings.task_time_limit,
+        # S3 is the record of every outcome; a result backend would only duplicate it.
+        "task_ignore_result": True,
+        # JSON only: a pickled message from anyone who can write to Redis would run code.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        # spaCy's memory grows with what it has read; replace a child past this size rather
+        # than let the OOM killer pick a victim mid-document.
+        "worker_max_memory_per_child": settings.worker_max_memory_kb,
+        # Task events feed Flower's live view and its task API.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        # I/O-bound ingest and CPU-bound NLP scale separately: one queue each.
+        "task_queues": {
+            name: {"exchange": name, "routing_key": name} for name in (INGEST_QUEUE, PROCESS_QUEUE)
+        },
+        "task_default_queue": INGEST_QUEUE,
+        "task_routes": {"docflow.process": {"queue": PROCESS_QUEUE}},
+        "beat_schedule": {
+            "sweep": {
+                "task": "docflow.sweep",
+                "schedule": float(settings.sweep_interval),
+                # A sweep that waited a whole interval is superseded by the next one.
+                "options": {"expires": float(settings.sweep_interval)},
+            }
+        },
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+app = Celery("docflow", include=["tasks.service"])
+app.conf.update(celery_config(get_settings()))
+
+
+def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """app.task with a type mypy can check against (Celery ships no annotations)."""
+    decorator: Callable[[Callable[..., Any]], Any] = app.task(**options)
+    return decorator
+
+
+def _warm_model(**_: Any) -> None:
+    """Load spaCy in a new NLP child before its first task rather than during it."""
+    # Ingest-only workers never run the pipeline: loading the model there only costs RAM.
+    if PROCESS_QUEUE not in app.amqp.queues.consume_from:
+        return
+    name = current_config(get_settings()).model.name
+    load_model(name)
+    log.info("worker child ready with model %s", name)
+
+
+worker_process_init.connect(_warm_model)

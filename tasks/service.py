@@ -1,0 +1,171 @@
+"""The Celery tasks: thin wrappers that pass keys to tasks.jobs and record what happened."""
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.time import get_exponential_backoff_interval
+
+from tasks.app import INGEST_QUEUE, PROCESS_QUEUE, task
+from tasks.deliveries import delivery
+from tasks.enqueue import enqueue
+from tasks.jobs import Outcome, process_key, record_failure, source_of
+from tasks.selection import Selection, has_current_output, select, unprocessed
+from workers.errors import Code, DocflowError
+from workers.s3 import s3_store
+from workers.settings import Settings, get_settings
+from workers.store import ObjectInfo, Store
+
+log = logging.getLogger(__name__)
+
+_settings = get_settings()
+# Sweeps and reprocesses only publish messages; losing one to a dead worker costs nothing
+# (the next sweep, or the operator, starts another), so they need no late ack, and their
+# time limit is their own: a big bucket takes longer to list than a document to process.
+_BULK = {
+    "acks_late": False,
+    "soft_time_limit": _settings.sweep_time_limit,
+    "time_limit": _settings.sweep_time_limit + 60,
+}
+
+
+def stores(settings: Settings) -> tuple[Store, Store]:
+    """The ingest bucket and the output bucket."""
+    return s3_store(settings.ingest_bucket, settings), s3_store(settings.output_bucket, settings)
+
+
+@contextmanager
+def _retrying(task: Any, key: str, settings: Settings) -> Iterator[None]:
+    """Turn a transient DocflowError into a Celery retry with jittered exponential backoff."""
+    try:
+        yield
+    except DocflowError as error:
+        if not error.transient:
+            raise
+        # Jitter, so documents failing together do not retry together.
+        countdown = get_exponential_backoff_interval(
+            settings.retry_backoff, task.request.retries, settings.retry_backoff_max, True
+        )
+        log.warning("%s: %s; retry %d in %d s", key, error, task.request.retries + 1, countdown)
+        # One run past the attempt budget, for when the failure record itself could not be
+        # written; after that the sweep finds the input again once storage is back.
+        raise task.retry(
+            exc=error, countdown=countdown, max_retries=settings.max_attempts
+        ) from error
+
+
+def _existing(inbox: Store, key: str, stage: str) -> ObjectInfo | None:
+    info = inbox.head(key)
+    if info is None:
+        log.info("%s %s: no such object (deleted?)", stage, key)
+    return info
+
+
+@task(name="docflow.ingest", bind=True)
+def ingest(self: Any, key: str, etag: str | None = None) -> str:
+    """Queue processing of one input unless it is gone or already has a current output."""
+    settings = get_settings()
+    inbox, outbox = stores(settings)
+    with _retrying(self, key, settings):
+        info = _existing(inbox, key, "ingest")
+        if info is None:
+            return "missing"
+        if has_current_output(outbox, key, info.etag, settings):
+            log.info("ingest %s: output is current for etag %s", key, info.etag)
+            return "skipped"
+    if etag is not None and etag != info.etag:
+        log.info("ingest %s: event for etag %s, processing the newer %s", key, etag, info.etag)
+    process.delay(key)
+    log.info("ingest %s: queued etag %s", key, info.etag)
+    return "queued"
+
+
+@task(name="docflow.process", bind=True)
+def process(self: Any, key: str, force: bool = False) -> str:
+    """Enrich one input into the output bucket, or record why it could not be."""
+    settings = get_settings()
+    inbox, outbox = stores(settings)
+    attempt = self.request.retries + 1
+    with _retrying(self, key, settings):
+        info = _existing(inbox, key, "process")
+        if info is None:
+            return "missing"
+        outcome = _deliver(inbox, outbox, info, settings, attempt=attempt, force=force)
+    log.info("process %s: %s", key, outcome.status)
+    return outcome.status
+
+
+def _deliver(
+    inbox: Store, outbox: Store, info: ObjectInfo, settings: Settings, *, attempt: int, force: bool
+) -> Outcome:
+    key = info.key
+
+    def fail(code: Code, message: str, attempts: int) -> Outcome:
+        error = DocflowError(code, message, "process")
+        source = source_of(info, inbox.bucket)
+        return record_failure(
+            outbox, source, info.etag, error, doc_id=None, attempts=attempts, settings=settings
+        )
+
+    with delivery(key, info.etag, settings) as current:
+        if current.lost_before >= settings.max_deliveries:
+            outcome = fail(
+                Code.WORKER_LOST,
+                f"the worker process died on each of {current.lost_before} deliveries",
+                current.lost_before,
+            )
+            current.close(reset=True)
+            return outcome
+        try:
+            return process_key(inbox, outbox, key, settings, attempt=attempt, force=force)
+        except SoftTimeLimitExceeded:
+            limit = settings.task_soft_time_limit
+            return fail(Code.TIMEOUT, f"over the {limit} s time limit", attempt)
+
+
+def start_reprocess(
+    selection: Selection,
+    force: bool,
+    settings: Settings,
+    sent: Callable[[int], None] = lambda _: None,
+) -> int:
+    """Queue process for every selected input; how many were queued."""
+    inbox, outbox = stores(settings)
+    keys = select(selection, inbox, outbox, settings)
+    return enqueue(process, keys, PROCESS_QUEUE, settings, {"force": force}, sent=sent)
+
+
+def start_sweep(
+    settings: Settings, *, wait: bool = True, sent: Callable[[int], None] = lambda _: None
+) -> int:
+    """Queue ingest for every input whose output is missing or older; how many were queued."""
+    inbox, outbox = stores(settings)
+    return enqueue(ingest, unprocessed(inbox, outbox), INGEST_QUEUE, settings, wait=wait, sent=sent)
+
+
+@task(name="docflow.reprocess", **_BULK)
+def reprocess(
+    *,
+    key: str | None = None,
+    prefix: str | None = None,
+    stale: bool = False,
+    failed: bool = False,
+    all: bool = False,  # the CLI flag's name, so Flower's task API takes the same words
+    force: bool = False,
+) -> int:
+    """Queue process for one key, a prefix, stale or failed inputs, or all of them."""
+    selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all)
+    count = start_reprocess(selection, force, get_settings())
+    log.info("reprocess %s (force=%s): queued %d", selection, force, count)
+    return count
+
+
+@task(name="docflow.sweep", **_BULK)
+def sweep() -> int:
+    """Queue ingest for inputs whose output is missing or older than the input."""
+    # wait=False: this task runs on the queue it fills, so it must not wait for it to drain.
+    count = start_sweep(get_settings(), wait=False)
+    log.info("sweep: queued %d", count)
+    return count
