@@ -1,6 +1,10 @@
 """The docflow command line: `run` is the embedded mode; the service verbs queue work."""
 
+import dataclasses
+import json
 import logging
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -9,10 +13,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
+from tasks.events import Bridge
 from tasks.jobs import Outcome, process_key
+from tasks.selection import Selection
+from tasks.service import start_reprocess, start_sweep
+from tasks.status import gather
+from tasks.submit import submit as upload
 from workers.settings import get_settings
 from workers.store import LocalStore
 
@@ -79,6 +95,98 @@ def _summary(outcomes: list[Outcome], seconds: float, out: Path) -> None:
     table.add_row("entities", str(sum(o.entities for o in outcomes)))
     table.add_row("time", f"{seconds:.1f} s")
     console.print(table)
+
+
+def _progress(description: str, total: int | None = None) -> tuple[Progress, TaskID]:
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    return progress, progress.add_task(description, total=total)
+
+
+@app.command()
+def submit(
+    paths: Annotated[
+        list[Path], typer.Argument(exists=True, readable=True, help="Files or folders to upload")
+    ],
+) -> None:
+    """Upload files to the ingest bucket, keyed as `run` keys them; events do the rest."""
+    settings = get_settings()
+    inputs = list(local_inputs(paths))
+    progress, bar = _progress("uploading", len(inputs))
+    with progress:
+        count = upload(inputs, settings, sent=lambda _: progress.advance(bar))
+    console.print(f"submitted {count} files to s3://{settings.ingest_bucket}")
+
+
+@app.command()
+def events(
+    name: Annotated[
+        str, typer.Option(help="This bridge's name; a restart under it recovers its events")
+    ] = "main",
+) -> None:
+    """Move MinIO's bucket events from Redis to ingest tasks until stopped."""
+    logging.getLogger("tasks").setLevel(logging.INFO)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Bridge(get_settings(), name).run(stop)
+
+
+@app.command()
+def sweep() -> None:
+    """Queue ingest for every input whose output is missing or older than it."""
+    progress, bar = _progress("queueing ingest")
+    with progress:
+        count = start_sweep(get_settings(), sent=lambda n: progress.advance(bar, n))
+    console.print(f"sweep queued {count} inputs")
+
+
+@app.command()
+def reprocess(
+    *,
+    key: Annotated[str | None, typer.Option(help="One input key")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Every input under this prefix")] = None,
+    stale: Annotated[
+        bool, typer.Option("--stale", help="Inputs without an output of this version and config")
+    ] = False,
+    failed: Annotated[bool, typer.Option("--failed", help="Inputs with a failure record")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Every input")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Redo outputs that are current")] = False,
+) -> None:
+    """Queue processing for a selection of inputs (exactly one of the selectors)."""
+    try:
+        selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all_)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    progress, bar = _progress("queueing process")
+    with progress:
+        count = start_reprocess(
+            selection, force, get_settings(), sent=lambda n: progress.advance(bar, n)
+        )
+    console.print(f"reprocess queued {count} inputs")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts")] = False,
+) -> None:
+    """Show queue depths, workers online and how many documents are enriched or failed."""
+    now = gather(get_settings())
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(now)))
+        return
+    table = Table(title="docflow status", show_header=False)
+    for queue, depth in now.queues.items():
+        table.add_row(f"queued in {queue}", str(depth))
+    table.add_row("workers online", ", ".join(now.workers) or "none")
+    table.add_row("enriched", str(now.enriched))
+    table.add_row("failed", str(now.failed))
+    Console().print(table)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
@@ -71,7 +71,7 @@ def test_s3_list_pages_in_key_order(store: S3Store) -> None:
     ],
     ids=["head", "get", "put", "list", "delete"],
 )
-def test_s3_unreachable_endpoint_is_transient(action: object) -> None:
+def test_s3_unreachable_endpoint_is_transient(action: Callable[[S3Store], object]) -> None:
     client = boto3.client(
         "s3",
         endpoint_url="http://127.0.0.1:9",
@@ -81,7 +81,7 @@ def test_s3_unreachable_endpoint_is_transient(action: object) -> None:
         config=Config(retries={"max_attempts": 1}, connect_timeout=1),
     )
     with pytest.raises(DocflowError) as caught:
-        action(S3Store(BUCKET, client))  # type: ignore[operator]
+        action(S3Store(BUCKET, client))
     assert caught.value.code == Code.STORAGE
     assert caught.value.transient
 
