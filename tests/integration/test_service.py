@@ -1,0 +1,221 @@
+"""The service end to end: files in the ingest bucket become enriched JSON in the output bucket."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import SEEDS, check_enriched
+from tests.events import access_event
+from tests.integration.conftest import DOCFLOW, FLOWER_LOGIN, ROOT, Stack, wait_for
+from workers.write import validate
+
+pytestmark = pytest.mark.integration
+
+SEED = SEEDS / "000_3f1d083b70fe61c9.txt"
+# What may differ between `docflow run` and the service for the same bytes.
+RUN_ONLY = ("processed_at", "timings_ms")
+
+
+def files(root: Path, prefix: str, names: dict[str, bytes]) -> Path:
+    """Write name -> bytes under root/prefix; root is what `docflow submit` takes."""
+    for name, data in names.items():
+        path = root / prefix / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def submit_and_notify(stack: Stack, root: Path, keys: list[str]) -> None:
+    """Upload a folder with the CLI, then push an event per key, as MinIO would."""
+    stack.docflow("submit", str(root))
+    for key in keys:
+        stack.notify(key)
+
+
+def comparable(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without what legitimately differs from run to run and store to store."""
+    pipeline = {k: v for k, v in document["pipeline"].items() if k not in RUN_ONLY}
+    return document | {"pipeline": pipeline, "source": {"key": document["source"]["key"]}}
+
+
+def test_service_event_gives_the_same_document_as_run(
+    stack: Stack, prefix: str, tmp_path: Path
+) -> None:
+    key = f"{prefix}{SEED.name}"
+    root = files(tmp_path / "in", prefix, {SEED.name: SEED.read_bytes()})
+    submit_and_notify(stack, root, [key])
+    served = stack.output(f"enriched/{key}.json")
+    check_enriched(served)
+    head = stack.s3.head_object(Bucket=stack.ingest_bucket, Key=key)
+    assert served["source"] == {
+        "key": key,
+        "bucket": stack.ingest_bucket,
+        "etag": head["ETag"].strip('"'),
+        "size": SEED.stat().st_size,
+        "content_type": "text/plain",
+        "last_modified": served["source"]["last_modified"],
+    }
+    subprocess.run(
+        [*DOCFLOW, "run", str(root), "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        env=stack.env,
+        check=True,
+        capture_output=True,
+    )
+    local = json.loads((tmp_path / "out" / "enriched" / f"{key}.json").read_text())
+    assert comparable(served) == comparable(local)
+
+
+def test_service_duplicate_event_does_no_second_processing(
+    stack: Stack, prefix: str, tmp_path: Path
+) -> None:
+    key = f"{prefix}article.txt"
+    submit_and_notify(stack, files(tmp_path, prefix, {"article.txt": SEED.read_bytes()}), [key])
+    first = stack.output(f"enriched/{key}.json")
+    made = stack.s3.head_object(Bucket=stack.output_bucket, Key=f"enriched/{key}.json")
+    stack.notify(key)
+    wait_for(
+        "the duplicate to be skipped",
+        lambda: stack.worker.count(f"ingest {key}: output is current"),
+    )
+    assert stack.processed(key) == 1
+    assert stack.output(f"enriched/{key}.json") == first
+    again = stack.s3.head_object(Bucket=stack.output_bucket, Key=f"enriched/{key}.json")
+    assert again["ETag"] == made["ETag"]
+
+
+def test_service_sweep_finds_an_object_nobody_announced(stack: Stack, prefix: str) -> None:
+    key = f"{prefix}silent.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    swept = stack.docflow("sweep")
+    assert "sweep queued" in swept.stderr
+    check_enriched(stack.output(f"enriched/{key}.json"))
+    assert stack.processed(key) == 1
+
+
+def test_service_reprocess_prefix_regenerates_exactly_the_selection(
+    stack: Stack, prefix: str, tmp_path: Path
+) -> None:
+    names = {"redo/a.txt": SEED.read_bytes(), "redo/b.txt": SEED.read_bytes(), "keep/c.txt": b""}
+    keys = [f"{prefix}{name}" for name in names]
+    submit_and_notify(stack, files(tmp_path, prefix, names), keys)
+    for key in keys[:2]:
+        stack.output(f"enriched/{key}.json")
+    stack.output(f"failed/{keys[2]}.json")
+    done = stack.docflow("reprocess", "--prefix", f"{prefix}redo/", "--force")
+    assert "reprocess queued 2 inputs" in done.stderr
+    for key in keys[:2]:
+        wait_for(f"{key} processed again", lambda key=key: stack.processed(key) == 2)
+        check_enriched(stack.output(f"enriched/{key}.json"))
+    assert stack.processed(keys[2]) == 1
+
+
+def test_service_bad_file_fails_and_the_next_succeeds(
+    stack: Stack, prefix: str, tmp_path: Path
+) -> None:
+    names = {"bad.txt": b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "good.txt": SEED.read_bytes()}
+    keys = [f"{prefix}{name}" for name in names]
+    submit_and_notify(stack, files(tmp_path, prefix, names), keys)
+    record = stack.output(f"failed/{keys[0]}.json")
+    validate(record, "failure.v1.json")
+    assert record["error"]["code"] == "UNSUPPORTED_TYPE"
+    assert record["source"]["key"] == keys[0]
+    check_enriched(stack.output(f"enriched/{keys[1]}.json"))
+
+
+def test_service_poison_document_ends_as_worker_lost(
+    stack: Stack, prefix: str, tmp_path: Path
+) -> None:
+    key = f"{prefix}poison.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    etag = stack.s3.head_object(Bucket=stack.ingest_bucket, Key=key)["ETag"].strip('"')
+    # As if three deliveries had each killed their worker: counted, never finished.
+    stack.redis.set(f"docflow:deliveries:{etag}:{key}", 3)
+    stack.docflow("reprocess", "--key", key)
+    record = stack.output(f"failed/{key}.json")
+    validate(record, "failure.v1.json")
+    assert record["error"]["code"] == "WORKER_LOST"
+    assert record["attempts"] == 3
+    assert not stack.redis.exists(f"docflow:deliveries:{etag}:{key}")
+
+
+def test_service_bridge_resends_what_it_took_before_dying(stack: Stack, prefix: str) -> None:
+    key = f"{prefix}taken.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    # Where a bridge named "crashed" had moved the event when it died, before enqueueing.
+    pending = f"{stack.env['DOCFLOW_EVENTS_KEY']}:processing:crashed"
+    stack.redis.rpush(pending, access_event(stack.ingest_bucket, key))
+    bridge = stack.start("bridge-crashed", [*DOCFLOW, "events", "--name", "crashed"])
+    try:
+        check_enriched(stack.output(f"enriched/{key}.json"))
+        wait_for("the pending list to empty", lambda: stack.redis.llen(pending) == 0)
+    finally:
+        bridge.stop()
+    assert bridge.count("recovered 1 events") == 1
+
+
+def test_service_ignores_events_it_should(stack: Stack, prefix: str) -> None:
+    key = f"{prefix}ignored.txt"
+    events = stack.env["DOCFLOW_EVENTS_KEY"]
+    for raw in (
+        access_event(stack.ingest_bucket, key, name="s3:ObjectRemoved:Delete"),
+        access_event(stack.ingest_bucket, f"enriched/{key}.json"),
+        access_event("another-bucket", key),
+        b"not json",
+    ):
+        stack.redis.rpush(events, raw)
+    wait_for("the bridge to reach the last", lambda: stack.bridge.count("dropping b'not json'"))
+    assert stack.bridge.count(rf"{re.escape(key)}(\.json)?: ignored$") == 3
+    assert stack.worker.count(re.escape(key)) == 0
+
+
+def test_service_status_counts_what_is_in_the_bucket(stack: Stack, prefix: str) -> None:
+    key = f"{prefix}counted.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    stack.notify(key)
+    stack.output(f"enriched/{key}.json")
+    shown = json.loads(stack.docflow("status", "--json").stdout)
+    listed = {
+        kind: stack.s3.list_objects_v2(Bucket=stack.output_bucket, Prefix=f"{kind}/")["KeyCount"]
+        for kind in ("enriched", "failed")
+    }
+    assert shown["enriched"] == listed["enriched"] > 0
+    assert shown["failed"] == listed["failed"]
+    assert set(shown["queues"]) == {
+        "docflow.ingest",
+        "docflow.process",
+        stack.env["DOCFLOW_EVENTS_KEY"],
+    }
+    assert [name.split("@")[0] for name in shown["workers"]] == [stack.worker_name]
+
+
+def test_service_flower_lists_worker_and_tasks_behind_a_login(stack: Stack, prefix: str) -> None:
+    key = f"{prefix}watched.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    api = stack.flower_url + "/api"
+    assert requests.get(api + "/workers", timeout=10).status_code == 401
+    assert requests.get(api + "/tasks", timeout=10).status_code == 401
+    apply = api + "/task/async-apply/docflow.reprocess"
+    assert requests.post(apply, json={"kwargs": {"key": key}}, timeout=10).status_code == 401
+    started = requests.post(apply, json={"kwargs": {"key": key}}, auth=FLOWER_LOGIN, timeout=10)
+    assert started.status_code == 200, started.text
+    check_enriched(stack.output(f"enriched/{key}.json"))
+
+    def workers() -> list[str]:
+        online = requests.get(api + "/workers?refresh=1", auth=FLOWER_LOGIN, timeout=30).json()
+        return [name.split("@")[0] for name in online]
+
+    assert wait_for("flower to list the worker", workers) == [stack.worker_name]
+
+    def names() -> set[str]:
+        tasks = requests.get(api + "/tasks", auth=FLOWER_LOGIN, timeout=10).json()
+        return {t["name"] for t in tasks.values() if key in f"{t.get('args')}{t.get('kwargs')}"}
+
+    wait_for(
+        "flower to list the tasks", lambda: names() >= {"docflow.reprocess", "docflow.process"}
+    )
