@@ -27,6 +27,14 @@ _INLINE_TAGS = frozenset(
     {"a", "abbr", "b", "cite", "code", "em", "emphasis", "hi", "i", "q", "ref", "small", "span"}
     | {"strong", "sub", "sup", "time", "u", "mark", "link", "font"}
 )
+# Posts quoted from social networks: part of the story, but their wrappers carry the
+# "social"/"embed" classes that trafilatura drops as share widgets.
+_EMBEDDED_POSTS = etree.XPath(
+    '//blockquote[contains(@class, "twitter-tweet") or contains(@class, "instagram-media")'
+    ' or contains(@class, "tiktok-embed")]'
+)
+_WRAPPER_TAGS = frozenset({"div", "figure", "section", "span", "p", "aside"})
+_SCRIPT_TAGS = frozenset({"script", "noscript", "style", "iframe"})
 _FEED_BODY_TAGS = frozenset({"description", "summary", "content", "encoded"})
 _FEED_ITEM_TAGS = frozenset({"item", "entry"})
 
@@ -34,12 +42,30 @@ _FEED_ITEM_TAGS = frozenset({"item", "entry"})
 def extract_html(markup: str) -> tuple[Metadata, Blocks]:
     """Main text of a page as heading and paragraph blocks, with what the page says about itself."""
     tree = parse_html(markup)
+    _unwrap_embedded_posts(tree)
     # trafilatura takes our hardened tree as is, so the page is parsed once, by us.
     document = trafilatura.bare_extraction(tree, **_TRAFILATURA_OPTIONS)  # type: ignore[arg-type]
     language = _page_language(tree)
     if not isinstance(document, Document):
         return Metadata(language=language), ()
     return _page_metadata(document, language), _body_blocks(document.body)
+
+
+def _unwrap_embedded_posts(tree: html.HtmlElement) -> None:
+    """Lift each quoted social post out of the wrappers that hold nothing else but its script."""
+    for post in _EMBEDDED_POSTS(tree):
+        wrapper = post
+        while (parent := wrapper.getparent()) is not None and _wraps_only(parent, wrapper):
+            wrapper = parent
+        if wrapper is not post:
+            post.tail = wrapper.tail
+            wrapper.getparent().replace(wrapper, post)
+
+
+def _wraps_only(parent: html.HtmlElement, child: html.HtmlElement) -> bool:
+    if parent.tag not in _WRAPPER_TAGS or (parent.text or "").strip():
+        return False
+    return all(c is child or c.tag in _SCRIPT_TAGS for c in parent)
 
 
 def _page_metadata(document: Document, language: str | None) -> Metadata:

@@ -14,11 +14,12 @@ _WORDS = re.compile(r"\w+")
 
 # A line that announces teasers for other pages: everything from it to the end is not article.
 _RELATED_HEADING = re.compile(
-    r"(related|more|other|recommended|popular|latest|top|trending|similar)"
+    r"((related|more|other|recommended|popular|latest|top|trending|similar)"
     r"( \w+){0,2} (publications|articles|stories|posts|news|reading|content|coverage|links|videos)"
     r"|related|see also|further reading|read (more|next)|more (from|on|in|about) .{1,60}"
     r"|you (may|might) (also )?(like|enjoy|be interested in)|recommended( for you)?"
-    r"|most (popular|read|viewed|shared)|trending( now)?|view all( \w+){0,3}|around the web",
+    r"|most (popular|read|viewed|shared)( .{1,40})?|trending( now)?|view all( \w+){0,3}"
+    r"|around the web)\W*",
     re.IGNORECASE,
 )
 # Whole lines that are page residue, each with the kind it is recorded as.
@@ -38,7 +39,14 @@ _RESIDUE_LINES = tuple(
             r"|(\d+ |no |leave a |add a )?comments?( are closed\.?)?|tell us what you think\W*"
             r"|(copyright|©|\(c\)).{0,120}|all rights reserved\.?"
             r"|(last )?updated:?( at| on)? [\w ,:.]{1,40}|skip to (main )?content|back to top"
-            r"|(filed|posted) (under|in)\s?:.{0,100}|tags?\s?:.{0,100}",
+            r"|(filed|posted) (under|in)\s?:.{0,100}|tags?\s?:.{0,100}|sources?\s?:\s.{0,80}"
+            # WordPress shortcodes a theme failed to render: "[button ...]Send[/button]".
+            r"|.*\[/?\w+( [^\]]*)?\].*\[/\w+\].*",
+        ),
+        (
+            "caption",
+            r".{0,200}(©|\bphotos? by\b|\bphotograph(er)?:|\bgetty images\b|\(photo\b"
+            r"|\b(image|photo) credit\b|\bphotos?:).{0,200}",
         ),
     )
 )
@@ -46,10 +54,11 @@ _RESIDUE_LINES = tuple(
 _PROMPTS = re.compile(
     r"\b(newsletters?|inbox|letterbox)\b"
     r"|\bfollow (us|him|her|them|\w+) on (twitter|facebook|instagram|linkedin|youtube)\b"
-    r"|\bhave a (news )?tip\b|\bif you (enjoyed|liked|value|appreciate) (this|our)\b",
+    r"|\bhave a (news )?tip\b|\bif you (enjoyed|liked|value|appreciate) (this|our)\b"
+    r"|\bfollow (\w+'s )?(full |complete |live |our )?coverage\b",
     re.IGNORECASE,
 )
-_PROMPT_MAX_WORDS = 40
+_PROMPT_MAX_WORDS = 60
 _BYLINE = re.compile(
     r"(?i:by|written by|words by|story by)\s+"
     r"(?P<names>[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
@@ -69,7 +78,7 @@ def drop_related_tail(blocks: Blocks) -> tuple[Blocks, Cut]:
     seen = 0
     for index, block in enumerate(blocks):
         # Only cut where more article precedes the marker than follows it, so an early
-        # "Related" box cannot take the article with it.
+        # "Related" box cannot take the article with it (residue rules drop its marker).
         if index and _RELATED_HEADING.fullmatch(block.text) and seen >= size - seen:
             return blocks[:index], tuple(Removed("related", b.text) for b in blocks[index:])
         seen += len(block.text)
@@ -120,6 +129,8 @@ def drop_repeats(blocks: Blocks) -> tuple[Blocks, Cut]:
 
 def residue_kind(text: str) -> str | None:
     """Which kind of page residue a line is: 'Advertisement' -> 'boilerplate'; prose -> None."""
+    if _RELATED_HEADING.fullmatch(text):
+        return "related"
     for kind, pattern in _RESIDUE_LINES:
         if pattern.fullmatch(text):
             return kind
