@@ -3,9 +3,6 @@
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-
-import redis
 
 from tasks.broker import redis_client
 from workers.settings import Settings
@@ -16,47 +13,28 @@ log = logging.getLogger(__name__)
 _TTL_SECONDS = 86_400
 
 
-@dataclass(slots=True)
-class Delivery:
-    """One delivery of an input version, and how many before it never finished."""
-
-    client: redis.Redis
-    counter: str
-    count: int
-    open: bool = True
-
-    @property
-    def lost_before(self) -> int:
-        """Earlier deliveries whose worker died before they ended."""
-        return self.count - 1
-
-    def close(self, *, reset: bool = False) -> None:
-        """End this delivery; reset also forgets the lost ones (after a failure record)."""
-        if self.open:
-            if reset:
-                self.client.delete(self.counter)
-            else:
-                self.client.decr(self.counter)
-        self.open = False
+def counter_key(key: str, etag: str) -> str:
+    """The Redis key counting unfinished deliveries of one version of one input."""
+    return f"docflow:deliveries:{etag}:{key}"
 
 
 @contextmanager
-def delivery(key: str, etag: str, settings: Settings) -> Iterator[Delivery]:
-    """Count this delivery of key at etag in Redis until it ends.
+def delivery(key: str, etag: str, settings: Settings) -> Iterator[int]:
+    """Count this delivery of key at etag; yield how many earlier ones never finished.
 
-    A delivery that ends, normally or by an exception, takes itself back off the count; one
-    whose process is killed (out of memory, segfault, hard time limit) cannot, so the count
-    grows by one each time the same document kills a worker.
+    A delivery that ends, normally or by an exception, clears the count: the document let
+    its worker live. One whose process is killed (out of memory, segfault, hard time limit)
+    cannot, so the count grows by one each time the same document kills a worker.
     """
     client = redis_client(settings)
-    counter = f"docflow:deliveries:{etag}:{key}"
+    counter = counter_key(key, etag)
     with client.pipeline() as pipe:
         pipe.incr(counter)
         pipe.expire(counter, _TTL_SECONDS)
-        current = Delivery(client, counter, int(pipe.execute()[0]))
-    if current.lost_before:
-        log.warning("%s: %d earlier deliveries never finished", key, current.lost_before)
+        lost = int(pipe.execute()[0]) - 1
+    if lost:
+        log.warning("%s: %d earlier deliveries never finished", key, lost)
     try:
-        yield current
+        yield lost
     finally:
-        current.close()
+        client.delete(counter)

@@ -109,15 +109,10 @@ def _deliver(
             outbox, source, info.etag, error, doc_id=None, attempts=attempts, settings=settings
         )
 
-    with delivery(key, info.etag, settings) as current:
-        if current.lost_before >= settings.max_deliveries:
-            outcome = fail(
-                Code.WORKER_LOST,
-                f"the worker process died on each of {current.lost_before} deliveries",
-                current.lost_before,
-            )
-            current.close(reset=True)
-            return outcome
+    with delivery(key, info.etag, settings) as lost:
+        if lost >= settings.max_deliveries:
+            message = f"the worker process died on each of {lost} deliveries"
+            return fail(Code.WORKER_LOST, message, lost)
         try:
             return process_key(inbox, outbox, key, settings, attempt=attempt, force=force)
         except SoftTimeLimitExceeded:
