@@ -121,9 +121,9 @@ class Stack:
         assert done.returncode == 0, done.stderr
         return done
 
-    def start(self, name: str, command: list[str]) -> Process:
-        """Start another process that the stack stops at the end of the session."""
-        process = start(name, command, self.env, self.logs)
+    def start(self, name: str, command: list[str], **env: str) -> Process:
+        """Start another process, with extra environment, that the stack stops at the end."""
+        process = start(name, command, self.env | env, self.logs)
         self.processes.append(process)
         return process
 
@@ -148,6 +148,13 @@ class Stack:
             return document
 
         return wait_for(f"s3://{self.output_bucket}/{key}", read, timeout)
+
+    def worker_children(self) -> list[int]:
+        """The worker's pool processes (Linux: from /proc)."""
+        pid = self.worker.popen.pid
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
 
     def processed(self, key: str) -> int:
         """How many times the worker finished processing key (any outcome)."""

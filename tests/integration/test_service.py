@@ -1,7 +1,9 @@
 """The service end to end: files in the ingest bucket become enriched JSON in the output bucket."""
 
 import json
+import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -9,9 +11,10 @@ from typing import Any
 import pytest
 import requests
 
+from tasks.deliveries import counter_key
 from tests.conftest import SEEDS, check_enriched
 from tests.events import access_event
-from tests.integration.conftest import DOCFLOW, FLOWER_LOGIN, ROOT, Stack, wait_for
+from tests.integration.conftest import CELERY, DOCFLOW, FLOWER_LOGIN, ROOT, Stack, wait_for
 from workers.write import validate
 
 pytestmark = pytest.mark.integration
@@ -98,6 +101,38 @@ def test_service_sweep_finds_an_object_nobody_announced(stack: Stack, prefix: st
     assert stack.processed(key) == 1
 
 
+def test_service_beat_sweeps_on_its_schedule(stack: Stack, prefix: str, tmp_path: Path) -> None:
+    key = f"{prefix}scheduled.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    schedule = tmp_path / "celerybeat-schedule"
+    beat = stack.start(
+        "beat",
+        [*CELERY, "beat", "--schedule", str(schedule), "--loglevel", "INFO"],
+        DOCFLOW_SWEEP_INTERVAL="1",
+    )
+    try:
+        check_enriched(stack.output(f"enriched/{key}.json"))
+    finally:
+        beat.stop()
+    assert beat.count(r"Sending due task sweep \(docflow.sweep\)") >= 1
+
+
+def test_service_killed_worker_child_redelivers_and_completes(stack: Stack, prefix: str) -> None:
+    key = f"{prefix}interrupted.txt"
+    # Long enough to be mid-document when killed.
+    body = "\n\n".join([SEED.read_text()] * 10).encode()
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=body)
+    stack.notify(key)
+    etag = stack.s3.head_object(Bucket=stack.ingest_bucket, Key=key)["ETag"].strip('"')
+    # The delivery counter exists exactly while a process task works on this version.
+    wait_for("the process task to start", lambda: stack.redis.exists(counter_key(key, etag)))
+    for child in stack.worker_children():
+        os.kill(child, signal.SIGKILL)
+    check_enriched(stack.output(f"enriched/{key}.json"))
+    assert stack.worker.count(rf"{re.escape(key)}: 1 earlier deliveries never finished") == 1
+    assert stack.processed(key) == 1
+
+
 def test_service_reprocess_prefix_regenerates_exactly_the_selection(
     stack: Stack, prefix: str, tmp_path: Path
 ) -> None:
@@ -135,13 +170,13 @@ def test_service_poison_document_ends_as_worker_lost(
     stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
     etag = stack.s3.head_object(Bucket=stack.ingest_bucket, Key=key)["ETag"].strip('"')
     # As if three deliveries had each killed their worker: counted, never finished.
-    stack.redis.set(f"docflow:deliveries:{etag}:{key}", 3)
+    stack.redis.set(counter_key(key, etag), 3)
     stack.docflow("reprocess", "--key", key)
     record = stack.output(f"failed/{key}.json")
     validate(record, "failure.v1.json")
     assert record["error"]["code"] == "WORKER_LOST"
     assert record["attempts"] == 3
-    assert not stack.redis.exists(f"docflow:deliveries:{etag}:{key}")
+    assert not stack.redis.exists(counter_key(key, etag))
 
 
 def test_service_bridge_resends_what_it_took_before_dying(stack: Stack, prefix: str) -> None:
