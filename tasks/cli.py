@@ -98,6 +98,7 @@ def _summary(outcomes: list[Outcome], seconds: float, out: Path) -> None:
 
 
 def _progress(description: str, total: int | None = None) -> tuple[Progress, TaskID]:
+    """A progress bar on stderr, in the style of `run`, and its one task."""
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
