@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 
 from workers.errors import Code, DocflowError
-from workers.extract import extract_html, extract_xml
+from workers.extract import Extraction, extract_html, extract_xml
 from workers.model import Block, Cleaned, Decoded, Metadata, Removed
 from workers.textclean import (
     FILTERS,
@@ -38,16 +38,16 @@ _DATE_FORMATS = ("%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d")
 
 def clean(decoded: Decoded) -> Cleaned:
     """Article blocks, metadata and an audit of what was dropped, by the kind of input."""
-    masthead: Cut = ()
     filters = FILTERS
     if decoded.kind == "html":
-        metadata, blocks = extract_html(decoded.content)
+        extraction = extract_html(decoded.content)
         filters = (drop_lead_heading, *FILTERS)
     elif decoded.kind == "xml":
-        metadata, blocks = extract_xml(decoded.content)
+        extraction = extract_xml(decoded.content)
     else:
-        metadata, blocks, masthead = _read_masthead(_text_blocks(decoded.content))
-    blocks, title_cut = _drop_repeated_title(blocks, metadata.title)
+        extraction = _read_masthead(_text_blocks(decoded.content))
+    metadata = extraction.metadata
+    blocks, title_cut = _drop_repeated_title(extraction.blocks, metadata.title)
     blocks, cut = run_filters(blocks, filters)
     if not blocks:
         raise DocflowError(Code.EMPTY, f"no article text left in {decoded.source.key}", STAGE)
@@ -56,7 +56,7 @@ def clean(decoded: Decoded) -> Cleaned:
         source=decoded.source,
         metadata=metadata,
         blocks=blocks,
-        removed=masthead + title_cut + cut,
+        removed=extraction.removed + title_cut + cut,
     )
 
 
@@ -96,7 +96,7 @@ def _title_like(line: str) -> bool:
     return short and not line.endswith(_SENTENCE_END)
 
 
-def _read_masthead(blocks: Blocks) -> tuple[Metadata, Blocks, Cut]:
+def _read_masthead(blocks: Blocks) -> Extraction:
     """Title, byline and date lines at the top of a plain-text story, moved into metadata."""
     authors: tuple[str, ...] = ()
     published: str | None = None
@@ -119,7 +119,7 @@ def _read_masthead(blocks: Blocks) -> tuple[Metadata, Blocks, Cut]:
         else:
             keep.append(block)
     metadata = Metadata(title=title, authors=authors, published=published)
-    return metadata, (*keep, *blocks[_MASTHEAD_LINES:]), tuple(cut)
+    return Extraction(metadata, (*keep, *blocks[_MASTHEAD_LINES:]), tuple(cut))
 
 
 def _date_of(line: str) -> str | None:

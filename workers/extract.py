@@ -1,26 +1,33 @@
 """Article body and metadata out of HTML pages (via trafilatura) and XML feeds or documents."""
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import trafilatura
 from lxml import etree, html
-from trafilatura.settings import Document
+from trafilatura.settings import DEFAULT_CONFIG, Document
 from trafilatura.xml import xmltotxt
 
-from workers.model import Block, BlockKind, Metadata
+from workers.model import Block, BlockKind, Metadata, Removed
 from workers.parsers import parse_html, parse_xml
-
-Blocks = tuple[Block, ...]
+from workers.textclean import Blocks, Cut, squash
 
 # Measured on the article-extraction dev set (benchmarks/extraction.py): precision mode and
 # no reader comments give the best F1 at the same recall.
 _TRAFILATURA_OPTIONS: dict[str, object] = {
     "favor_precision": True,
     "include_comments": False,
+}
+_METADATA_OPTIONS: dict[str, object] = {
     "with_metadata": True,
     # Dates only from what the page states in its markup and URL, not a scan of the prose.
     "date_extraction_params": {"extensive_search": False, "original_date": True},
 }
+# trafilatura's own bar for a usable extraction; below it the fast pass probably missed
+# the article, so the page gets the slower pass with readability and jusText fallbacks.
+_MIN_FAST_CHARS = DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE")
+_SPACES = re.compile(r"\s+")
 _HEADING_TAGS = frozenset({"head", "title", "heading", "h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that run inside a line of text rather than starting a block of their own.
 _INLINE_TAGS = frozenset(
@@ -35,20 +42,76 @@ _EMBEDDED_POSTS = etree.XPath(
 )
 _WRAPPER_TAGS = frozenset({"div", "figure", "section", "span", "p", "aside"})
 _SCRIPT_TAGS = frozenset({"script", "noscript", "style", "iframe"})
+# Page regions trafilatura leaves out, recorded so a reader can audit the cut; one XPath
+# so the page is walked once.
+_LANDMARKS = etree.XPath(
+    "//nav | //footer | //aside | //figcaption | //header[not(ancestor::article)]"
+    " | //*[@class][contains(@class, 'related') or contains(@class, 'newsletter')"
+    " or contains(@class, 'cookie')]"
+)
+_LANDMARK_KINDS = (
+    ("navigation", ("nav", "header")),
+    ("caption", ("figcaption",)),
+    ("related", ("aside", "related")),
+    ("prompt", ("newsletter",)),
+)
 _FEED_BODY_TAGS = frozenset({"description", "summary", "content", "encoded"})
 _FEED_ITEM_TAGS = frozenset({"item", "entry"})
 
 
-def extract_html(markup: str) -> tuple[Metadata, Blocks]:
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What a page or feed says about itself, its body blocks and the regions left out."""
+
+    metadata: Metadata
+    blocks: Blocks
+    removed: Cut = ()
+
+
+def extract_html(markup: str) -> Extraction:
     """Main text of a page as heading and paragraph blocks, with what the page says about itself."""
     tree = parse_html(markup)
     _unwrap_embedded_posts(tree)
     # trafilatura takes our hardened tree as is, so the page is parsed once, by us.
-    document = trafilatura.bare_extraction(tree, **_TRAFILATURA_OPTIONS)  # type: ignore[arg-type]
+    document = _trafilatura(tree, fast=True, **_METADATA_OPTIONS)
     language = _page_language(tree)
-    if not isinstance(document, Document):
-        return Metadata(language=language), ()
-    return _page_metadata(document, language), _body_blocks(document.body)
+    if document is None:
+        return Extraction(Metadata(language=language), (), _left_out(tree, ""))
+    body = document.body
+    if len(document.text or "") < _MIN_FAST_CHARS:
+        body = getattr(_trafilatura(tree, fast=False), "body", body)
+    blocks = _body_blocks(body)
+    kept = squash(" ".join(b.text for b in blocks))
+    return Extraction(_page_metadata(document, language), blocks, _left_out(tree, kept))
+
+
+def _trafilatura(tree: html.HtmlElement, **options: object) -> Document | None:
+    result = trafilatura.bare_extraction(tree, **_TRAFILATURA_OPTIONS, **options)  # type: ignore[arg-type]
+    return result if isinstance(result, Document) else None
+
+
+def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
+    """Navigation, captions, asides, prompts and footers whose text is not in the body."""
+    seen: set[html.HtmlElement] = set()
+    cut: list[Removed] = []
+    for region in _LANDMARKS(tree):
+        # Matches come outermost first; a region inside one already recorded is part of it.
+        if any(a in seen for a in region.iterancestors()):
+            continue
+        seen.add(region)
+        text = " ".join(region.text_content().split())
+        if text and squash(text) not in kept:
+            cut.append(Removed(_landmark_kind(region), text))
+    return tuple(cut)
+
+
+def _landmark_kind(region: html.HtmlElement) -> str:
+    """What a left-out region is, from its tag, role, class and id."""
+    signs = f"{region.tag} {region.get('class', '')}"
+    for kind, words in _LANDMARK_KINDS:
+        if any(word in signs for word in words):
+            return kind
+    return "boilerplate"
 
 
 def _unwrap_embedded_posts(tree: html.HtmlElement) -> None:
@@ -101,15 +164,15 @@ def _body_blocks(body: etree._Element) -> Blocks:
 def _lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
     for line in text.splitlines():
         if line.strip():
-            yield Block(kind, line.strip())
+            yield Block(kind, " ".join(line.split()))
 
 
-def extract_xml(markup: str) -> tuple[Metadata, Blocks]:
+def extract_xml(markup: str) -> Extraction:
     """Feed items as headed sections, or any other XML document as its blocks of text."""
     root = parse_xml(markup)
     items = [el for el in root.iter() if _local(el) in _FEED_ITEM_TAGS]
     if not items:
-        return Metadata(language=_xml_language(root)), tuple(_markup_blocks(root))
+        return Extraction(Metadata(language=_xml_language(root)), tuple(_markup_blocks(root)))
     channel = root.find("{*}channel")
     head = root if channel is None else channel
     metadata = Metadata(
@@ -117,7 +180,7 @@ def extract_xml(markup: str) -> tuple[Metadata, Blocks]:
         language=_child_text(head, "language") or _xml_language(root),
         url=_child_text(head, "link") or _atom_link(head),
     )
-    return metadata, tuple(block for item in items for block in _feed_item_blocks(item))
+    return Extraction(metadata, tuple(b for item in items for b in _feed_item_blocks(item)))
 
 
 def _feed_item_blocks(item: etree._Element) -> Iterator[Block]:
@@ -140,25 +203,24 @@ def _fragment_blocks(text: str) -> Iterator[Block]:
 
 def _markup_blocks(root: etree._Element) -> Iterator[Block]:
     """Text of block elements in document order; inline elements stay inside their line."""
-    parts: list[str] = [root.text or ""]
+    parts: list[str] = [_flat(root.text)]
     kind: BlockKind = "heading" if _local(root) in _HEADING_TAGS else "paragraph"
     for child in root:
-        if not isinstance(child.tag, str):
-            parts.append(child.tail or "")
-        elif _local(child) in _INLINE_TAGS:
-            parts.extend((child.xpath("string()"), child.tail or ""))
+        if _local(child) in _INLINE_TAGS:
+            parts.append(_flat(str(child.xpath("string()"))))
         elif _local(child) == "br":
-            parts.extend(("\n", child.tail or ""))
-        else:
-            yield from _lines_as_blocks(_join_inline(parts), kind)
+            parts.append("\n")
+        elif isinstance(child.tag, str):
+            yield from _lines_as_blocks("".join(parts), kind)
             yield from _markup_blocks(child)
-            parts = [child.tail or ""]
-    yield from _lines_as_blocks(_join_inline(parts), kind)
+            parts = []
+        parts.append(_flat(child.tail))
+    yield from _lines_as_blocks("".join(parts), kind)
 
 
-def _join_inline(parts: list[str]) -> str:
-    """Inline text joined with single spaces inside each line."""
-    return "\n".join(" ".join(line.split()) for line in "".join(parts).split("\n"))
+def _flat(text: str | None) -> str:
+    """Markup text with its source line breaks read as spaces; only <br> breaks a line."""
+    return _SPACES.sub(" ", text) if text else ""
 
 
 def _local(element: etree._Element) -> str:

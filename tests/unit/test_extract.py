@@ -1,0 +1,188 @@
+"""HTML and XML extraction: the article body as blocks, metadata as stated, left-out regions."""
+
+from pathlib import Path
+
+import pytest
+
+from workers.clean import clean
+from workers.errors import Code, DocflowError
+from workers.extract import Extraction, extract_html, extract_xml
+from workers.model import Cleaned, Decoded, Metadata, Source
+
+BRIEF = Path(__file__).resolve().parents[2] / "seeds" / "policy_brief.html"
+BRIEF_HEADINGS = (
+    "Pay for maintenance, not only construction",
+    "Map groundwater before drilling",
+    "Treat herders as water users too",
+    "What should donors do first?",
+)
+
+
+@pytest.fixture(scope="module")
+def brief() -> Cleaned:
+    markup = BRIEF.read_text(encoding="utf-8")
+    return clean(Decoded("sha256:0", Source(BRIEF.name), "html", markup))
+
+
+def test_extract_brief_metadata(brief: Cleaned) -> None:
+    assert brief.metadata == Metadata(
+        title="Water Security in the Sahel: Five Steps for Donors",
+        authors=("Amina Diallo",),
+        published="2024-04-18",
+        language="en-GB",
+        site="Meridian Policy Institute",
+        url="https://www.meridianpolicy.org/briefs/water-security-sahel",
+    )
+
+
+def test_extract_brief_headings_are_heading_blocks(brief: Cleaned) -> None:
+    assert tuple(b.text for b in brief.blocks if b.kind == "heading") == BRIEF_HEADINGS
+
+
+def test_extract_brief_body_from_first_to_last_paragraph(brief: Cleaned) -> None:
+    assert brief.blocks[0].text.startswith("Across the Sahel, rainfall has become harder")
+    assert brief.blocks[-1].text == (
+        "None of these steps is new. What has been missing is the patience to fund them"
+        " for long enough to work."
+    )
+    assert sum(b.kind == "paragraph" for b in brief.blocks) == 7
+
+
+@pytest.mark.parametrize(
+    ("kind", "start"),
+    [
+        ("navigation", "Meridian Policy Institute Research Regions"),
+        ("navigation", "Home › Research"),
+        ("caption", "Women draw water from a borehole"),
+        ("related", "Related links Lake Chad Basin"),
+        ("prompt", "Get our analysis in your inbox"),
+        ("boilerplate", "We use cookies"),
+        ("boilerplate", "Meridian Policy Institute, 14 Carrow Lane"),
+    ],
+)
+def test_extract_brief_page_chrome_left_out_and_recorded(
+    brief: Cleaned, kind: str, start: str
+) -> None:
+    assert any(r.kind == kind and r.text.startswith(start) for r in brief.removed)
+    assert all(not b.text.startswith(start) for b in brief.blocks)
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    ["Accept all cookies", "Share this", "Privacy Policy", "Sign up for the Meridian Weekly"],
+)
+def test_extract_brief_chrome_not_in_body(brief: Cleaned, chrome: str) -> None:
+    assert all(chrome not in b.text for b in brief.blocks)
+
+
+PAGE = """<html lang="{lang}"><head><title>{title}</title></head><body><article>
+<p>{body}</p></article></body></html>"""
+BODY = " ".join(["The committee heard evidence from farmers and engineers all week."] * 4)
+
+
+@pytest.mark.parametrize(
+    ("lang", "language"),
+    [("en_US", "en-US"), ("fr", "fr"), ("", None)],
+)
+def test_extract_language_as_declared(lang: str, language: str | None) -> None:
+    extraction = extract_html(PAGE.format(lang=lang, title="Hearing", body=BODY))
+    assert extraction.metadata.language == language
+
+
+def test_extract_unknown_metadata_is_none() -> None:
+    metadata = extract_html(PAGE.format(lang="", title="", body=BODY)).metadata
+    assert (metadata.authors, metadata.published, metadata.url) == ((), None, None)
+
+
+def test_extract_quoted_tweet_kept_from_social_wrapper() -> None:
+    tweet = "Water is life and the pumps are broken again"
+    markup = PAGE.format(lang="en", title="Hearing", body=BODY).replace(
+        "</p></article>",
+        f'</p><div class="social-media-embed"><blockquote class="twitter-tweet"><p>{tweet}</p>'
+        "</blockquote><script>load()</script></div><p>" + BODY + "</p></article>",
+    )
+    assert tweet in [b.text for b in extract_html(markup).blocks]
+
+
+RSS = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Meridian Briefs</title><link>https://www.meridianpolicy.org/</link>
+<language>en</language>
+<item><title>Water in the Sahel</title><link>https://example.org/a</link>
+<description>&lt;p&gt;Donors built wells that &lt;em&gt;stopped&lt;/em&gt; working.&lt;/p&gt;
+&lt;p&gt;Maintenance is the answer.&lt;/p&gt;</description></item>
+<item><title>Lake Chad</title><guid>42</guid>
+<content:encoded>The lake has shrunk by ninety percent.</content:encoded></item>
+</channel></rss>"""
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>Notes</title>
+<link rel="alternate" href="https://example.org/notes"/>
+<entry><title>First note</title><summary>Short summary of the note.</summary></entry>
+</feed>"""
+GENERIC = """<?xml version="1.0"?><article><title>Field report</title>
+<section><heading>Wells</heading><para>Most wells <emphasis>failed</emphasis> within
+two years.</para><para>Repairs are cheap.</para></section></article>"""
+
+
+@pytest.mark.parametrize(
+    ("markup", "blocks", "metadata"),
+    [
+        (
+            RSS,
+            [
+                ("heading", "Water in the Sahel"),
+                ("paragraph", "Donors built wells that stopped working."),
+                ("paragraph", "Maintenance is the answer."),
+                ("heading", "Lake Chad"),
+                ("paragraph", "The lake has shrunk by ninety percent."),
+            ],
+            Metadata(title="Meridian Briefs", language="en", url="https://www.meridianpolicy.org/"),
+        ),
+        (
+            ATOM,
+            [("heading", "First note"), ("paragraph", "Short summary of the note.")],
+            Metadata(title="Notes", language="fr", url="https://example.org/notes"),
+        ),
+        (
+            GENERIC,
+            [
+                ("heading", "Field report"),
+                ("heading", "Wells"),
+                ("paragraph", "Most wells failed within two years."),
+                ("paragraph", "Repairs are cheap."),
+            ],
+            Metadata(),
+        ),
+    ],
+)
+def test_extract_xml_blocks_and_metadata(
+    markup: str, blocks: list[tuple[str, str]], metadata: Metadata
+) -> None:
+    extraction = extract_xml(markup)
+    assert [(b.kind, b.text) for b in extraction.blocks] == blocks
+    assert extraction.metadata == metadata
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["<rss><channel><item></channel></rss>", "<x>unclosed", "not xml at all"],
+)
+def test_extract_xml_bad_markup_is_malformed(markup: str) -> None:
+    with pytest.raises(DocflowError) as caught:
+        extract_xml(markup)
+    assert caught.value.code is Code.MALFORMED
+
+
+def test_extract_xml_external_entity_not_read() -> None:
+    markup = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>before &e; after</x>'
+    assert [b.text for b in extract_xml(markup).blocks] == ["before after"]
+
+
+def test_extract_empty_page_gives_no_blocks() -> None:
+    assert extract_html("<html><body><nav>Home</nav></body></html>").blocks == ()
+
+
+def test_extract_result_is_frozen() -> None:
+    extraction = Extraction(Metadata(), ())
+    with pytest.raises(AttributeError):
+        extraction.blocks = ()  # type: ignore[misc]

@@ -1,0 +1,174 @@
+"""Residue cleaners: each rule on the lines it must drop and the prose it must keep."""
+
+import pytest
+
+from workers.model import Block, Removed
+from workers.textclean import (
+    Blocks,
+    byline_names,
+    drop_lead_heading,
+    drop_related_tail,
+    drop_repeats,
+    drop_trailing_headings,
+    residue_kind,
+    run_filters,
+    squash,
+)
+
+BODY = "The council voted on Tuesday to expand the harbour after a two-year fight over air quality."
+
+
+def p(text: str) -> Block:
+    return Block("paragraph", text)
+
+
+def h(text: str) -> Block:
+    return Block("heading", text)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Advertisement", "boilerplate"),
+        ("ADVERTISEMENT - scroll to continue", "boilerplate"),
+        ("Share this article", "boilerplate"),
+        ("12 comments", "boilerplate"),
+        ("Comments are closed.", "boilerplate"),
+        ("© 2024 Meridian Media. All rights reserved.", "boilerplate"),
+        ("Updated at 1:23 p.m.", "boilerplate"),
+        ("Filed under: Politics |", "boilerplate"),
+        ("SOURCE: News agencies", "boilerplate"),
+        ('[button link="/review"]Send us your review[/button]', "boilerplate"),
+        ("RELATED: Mayor opens new library", "related"),
+        ("Read more: Why ports matter", "related"),
+        ("You may also like...", "related"),
+        ("More from Politics", "related"),
+        ("Most read in world news", "related"),
+        ("View All Publications", "related"),
+        ("Sign up for our newsletter", "prompt"),
+        ("Get the latest updates right in your inbox.", "prompt"),
+        ("Follow Newsbeat on Instagram, Facebook and Twitter.", "prompt"),
+        ("Have a tip? Reach Jane at jane@example.com.", "prompt"),
+        ("If you enjoyed this article, join our members.", "prompt"),
+        ("Protesters at the port on Monday. Photo by Ana Ruiz/Getty Images", "caption"),
+        ("By Jane Doe", "byline"),
+        ("By Jane Doe and Li Wei | Reuters", "byline"),
+        ("Written by Ana María Ruiz", "byline"),
+    ],
+)
+def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
+    assert residue_kind(line) == kind
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        BODY,
+        "By Tuesday, the council had voted to expand the harbour.",
+        "Related companies said they would appeal.",
+        "More than 400 people signed up for the hearing.",
+        "Share prices fell 3% after the vote.",
+        "Why did Xi visit Putin?",
+        "Scobell: This week Xi traveled to Moscow.",
+        "The newsletter industry grew by a third last year, according to a trade group survey"
+        " of more than two hundred publishers in Europe, the United States, Canada, Australia,"
+        " India, Brazil, Japan and South Africa, which also found that the average reader"
+        " subscribes to four newsletters and opens fewer than half of the messages they get"
+        " each week, a rate that has not changed since the survey began in 2015.",
+    ],
+)
+def test_textclean_residue_kind_keeps_prose(line: str) -> None:
+    assert residue_kind(line) is None
+
+
+@pytest.mark.parametrize(
+    ("blocks", "kept", "cut"),
+    [
+        (
+            (p(BODY), h("Related Articles"), p("Other story"), p("View All")),
+            (p(BODY),),
+            ("Related Articles", "Other story", "View All"),
+        ),
+        # An early marker is not a tail: more follows it than precedes it.
+        (
+            (p("Intro."), h("Related"), p(BODY), p(BODY)),
+            (p("Intro."), h("Related"), p(BODY), p(BODY)),
+            (),
+        ),
+        ((h("Related"), p(BODY)), (h("Related"), p(BODY)), ()),
+    ],
+)
+def test_textclean_drop_related_tail(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
+    assert drop_related_tail(blocks) == (kept, tuple(Removed("related", t) for t in cut))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "kept", "cut"),
+    [
+        (
+            (p("A caption."), p("A  caption."), p(BODY)),
+            (p("A caption."), p(BODY)),
+            ("A  caption.",),
+        ),
+        # Lists repeat lines on purpose when the copies are not adjacent.
+        ((p("Meal 1"), p(BODY), p("Meal 1")), (p("Meal 1"), p(BODY), p("Meal 1")), ()),
+    ],
+)
+def test_textclean_drop_repeats(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
+    assert drop_repeats(blocks) == (kept, tuple(Removed("duplicate", t) for t in cut))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "kept", "cut"),
+    [
+        (
+            (p(BODY), h("Next story"), h("Another story")),
+            (p(BODY),),
+            ("Next story", "Another story"),
+        ),
+        ((h("Only heading"),), (h("Only heading"),), ()),
+        ((h("Section"), p(BODY)), (h("Section"), p(BODY)), ()),
+    ],
+)
+def test_textclean_drop_trailing_headings(
+    blocks: Blocks, kept: Blocks, cut: tuple[str, ...]
+) -> None:
+    assert drop_trailing_headings(blocks) == (kept, tuple(Removed("related", t) for t in cut))
+
+
+@pytest.mark.parametrize(
+    ("blocks", "kept", "cut"),
+    [
+        ((h("Headline"), p(BODY)), (p(BODY),), ("Headline",)),
+        ((h("Kicker"), h("Section"), p(BODY)), (h("Kicker"), h("Section"), p(BODY)), ()),
+        ((p(BODY), h("Section")), (p(BODY), h("Section")), ()),
+    ],
+)
+def test_textclean_drop_lead_heading(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
+    assert drop_lead_heading(blocks) == (kept, tuple(Removed("title", t) for t in cut))
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("By Jane Doe", ("Jane Doe",)),
+        ("By Jane Doe and Li Wei", ("Jane Doe", "Li Wei")),
+        ("By Jane Doe, Li Wei & Ana Ruiz | AP", ("Jane Doe", "Li Wei", "Ana Ruiz")),
+        ("By Tuesday, the vote was done.", ()),
+        (BODY, ()),
+    ],
+)
+def test_textclean_byline_names(line: str, names: tuple[str, ...]) -> None:
+    assert byline_names(line) == names
+
+
+@pytest.mark.parametrize(("text", "key"), [(" A  b ", "a b"), ("ÉTÉ\n2024", "été 2024")])
+def test_textclean_squash(text: str, key: str) -> None:
+    assert squash(text) == key
+
+
+def test_textclean_run_filters_collects_every_cut_in_order() -> None:
+    blocks = (p(BODY), p("Advertisement"), p(BODY + " Again."), h("Related Stories"), p("Teaser"))
+    kept, cut = run_filters(blocks)
+    assert kept == (p(BODY), p(BODY + " Again."))
+    assert [r.kind for r in cut] == ["related", "related", "boilerplate"]
