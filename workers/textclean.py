@@ -22,15 +22,21 @@ _RELATED_HEADING = re.compile(
     r"|around the web)\W*",
     re.IGNORECASE,
 )
-# Whole lines that are page residue, each with the kind it is recorded as.
+_TEASER_MAX_WORDS = 15
+# Lines that are page residue: the kind each is recorded as, the whole-line pattern, and the
+# most words such a line has (captions and prompts are short; prose that merely mentions a
+# photo or a newsletter runs longer).
+_ANY_LENGTH = 10_000
 _RESIDUE_LINES = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
+    (kind, re.compile(pattern, re.IGNORECASE), max_words)
+    for kind, pattern, max_words in (
+        ("related", _RELATED_HEADING.pattern, _ANY_LENGTH),
         # A pointer to another page inside the body: "RELATED: Some other headline".
         (
             "related",
             r"(related|read more|read also|see more|see also|also read|more|recommended|watch)"
             r"\s?:\s*\S.{0,150}",
+            _ANY_LENGTH,
         ),
         (
             "boilerplate",
@@ -38,27 +44,36 @@ _RESIDUE_LINES = tuple(
             r"|sponsored( content)?|share (this|on|via)\b.{0,40}|tweet|print|email|share"
             r"|(\d+ |no |leave a |add a )?comments?( are closed\.?)?|tell us what you think\W*"
             r"|(copyright|©|\(c\)).{0,120}|all rights reserved\.?"
-            r"|(last )?updated:?( at| on)? [\w ,:.]{1,40}|skip to (main )?content|back to top"
+            r"|(last )?updated:?( at| on)? [\w ,.]{0,30}\d[\w ,:.]{0,30}"
+            r"|skip to (main )?content|back to top"
             r"|(filed|posted) (under|in)\s?:.{0,100}|tags?\s?:.{0,100}|sources?\s?:\s.{0,80}"
             # WordPress shortcodes a theme failed to render: "[button ...]Send[/button]".
             r"|.*\[/?\w+( [^\]]*)?\].*\[/\w+\].*",
+            _ANY_LENGTH,
         ),
         (
             "caption",
-            r".{0,200}(©|\bphotos? by\b|\bphotograph(er)?:|\bgetty images\b|\(photo\b"
-            r"|\b(image|photo) credit\b|\bphotos?:).{0,200}",
+            r".*(©|\bphotos? by\b|\bphotograph(er)?:|\bgetty images\b|\(photo\b"
+            r"|\b(image|photo) credit\b|\bphotos?:).*",
+            40,
+        ),
+        # Calls to act on a newsletter, or the bare name of one: "Pick Six Newsletter".
+        (
+            "prompt",
+            r"(?=.*\b(newsletters?|inbox|letterbox)\b)"
+            r"(?=.*\b(sign(ing|ed)? up|subscrib\w*|get|join|deliver\w*|receive)\b).*"
+            r"|[\w'’ ]{0,40}\bnewsletters?\W*",
+            60,
+        ),
+        (
+            "prompt",
+            r".*(\bfollow (us|him|her|them|\w+) on (twitter|facebook|instagram|linkedin|youtube)"
+            r"|\bhave a (news )?tip\b|\bif you (enjoyed|liked|value|appreciate) (this|our)\b"
+            r"|\bfollow (\w+'s )?(full |complete |live |our )?coverage\b).*",
+            60,
         ),
     )
 )
-# Prompts aimed at the reader rather than the story; matched anywhere in a short line.
-_PROMPTS = re.compile(
-    r"\b(newsletters?|inbox|letterbox)\b"
-    r"|\bfollow (us|him|her|them|\w+) on (twitter|facebook|instagram|linkedin|youtube)\b"
-    r"|\bhave a (news )?tip\b|\bif you (enjoyed|liked|value|appreciate) (this|our)\b"
-    r"|\bfollow (\w+'s )?(full |complete |live |our )?coverage\b",
-    re.IGNORECASE,
-)
-_PROMPT_MAX_WORDS = 60
 _BYLINE = re.compile(
     r"(?i:by|written by|words by|story by)\s+"
     r"(?P<names>[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
@@ -77,12 +92,23 @@ def drop_related_tail(blocks: Blocks) -> tuple[Blocks, Cut]:
     size = sum(len(b.text) for b in blocks)
     seen = 0
     for index, block in enumerate(blocks):
-        # Only cut where more article precedes the marker than follows it, so an early
-        # "Related" box cannot take the article with it (residue rules drop its marker).
-        if index and _RELATED_HEADING.fullmatch(block.text) and seen >= size - seen:
+        # Cut only where more article precedes the marker than follows it and what follows
+        # reads like teasers, so a section headed "More on the study" keeps its prose.
+        if (
+            index
+            and _RELATED_HEADING.fullmatch(block.text)
+            and seen >= size - seen
+            and _mostly_short(blocks[index + 1 :])
+        ):
             return blocks[:index], tuple(Removed("related", b.text) for b in blocks[index:])
         seen += len(block.text)
     return blocks, ()
+
+
+def _mostly_short(blocks: Blocks) -> bool:
+    """At least half the blocks are title-length: teaser lists are headlines, dates, labels."""
+    short = sum(len(_WORDS.findall(b.text)) <= _TEASER_MAX_WORDS for b in blocks)
+    return 2 * short >= len(blocks)
 
 
 def drop_trailing_headings(blocks: Blocks) -> tuple[Blocks, Cut]:
@@ -129,13 +155,10 @@ def drop_repeats(blocks: Blocks) -> tuple[Blocks, Cut]:
 
 def residue_kind(text: str) -> str | None:
     """Which kind of page residue a line is: 'Advertisement' -> 'boilerplate'; prose -> None."""
-    if _RELATED_HEADING.fullmatch(text):
-        return "related"
-    for kind, pattern in _RESIDUE_LINES:
-        if pattern.fullmatch(text):
+    words = len(_WORDS.findall(text))
+    for kind, pattern, max_words in _RESIDUE_LINES:
+        if words <= max_words and pattern.fullmatch(text):
             return kind
-    if _PROMPTS.search(text) and len(_WORDS.findall(text)) <= _PROMPT_MAX_WORDS:
-        return "prompt"
     if _BYLINE.fullmatch(text):
         return "byline"
     return None

@@ -96,6 +96,12 @@ def test_textclean_residue_kind_keeps_prose(line: str) -> None:
             (),
         ),
         ((h("Related"), p(BODY)), (h("Related"), p(BODY)), ()),
+        # A late section whose title looks like a marker, but prose follows it.
+        (
+            (p(BODY), p(BODY), p(BODY), h("More on the study"), p(BODY)),
+            (p(BODY), p(BODY), p(BODY), h("More on the study"), p(BODY)),
+            (),
+        ),
     ],
 )
 def test_textclean_drop_related_tail(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
