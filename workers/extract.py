@@ -49,6 +49,7 @@ _LANDMARKS = etree.XPath(
     " | //*[@class][contains(@class, 'related') or contains(@class, 'newsletter')"
     " or contains(@class, 'cookie')]"
 )
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
 _LANDMARK_KINDS = (
     ("navigation", ("nav", "header")),
     ("caption", ("figcaption",)),
@@ -99,7 +100,7 @@ def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
         if any(a in seen for a in region.iterancestors()):
             continue
         seen.add(region)
-        text = " ".join(region.text_content().split())
+        text = " ".join(" ".join(_VISIBLE_TEXT(region)).split())
         if text and squash(text) not in kept:
             cut.append(Removed(_landmark_kind(region), text))
     return tuple(cut)

@@ -162,3 +162,22 @@ def test_clean_bad_xml_is_malformed() -> None:
     with pytest.raises(DocflowError) as caught:
         _clean("<rss><channel><item></channel>", "xml")
     assert caught.value.code is Code.MALFORMED
+
+
+LONG = "The answer runs on for a while, as answers do, with detail and a full stop."
+
+
+@pytest.mark.parametrize(
+    ("content", "kinds"),
+    [
+        (f"Key Findings\n\n{LONG}", ["heading", "paragraph"]),
+        (f"Why did the port expand?\n\n{LONG}", ["heading", "paragraph"]),
+        (f"It was over.\n\n{LONG}", ["paragraph", "paragraph"]),
+        (f"The statement reads:\n\n{LONG}", ["paragraph", "paragraph"]),
+        # A heading heads something longer; a closing short line is not one.
+        (f"{LONG}\n\nThe End", ["paragraph", "paragraph"]),
+        ("Section One\n\nToo short", ["paragraph", "paragraph"]),
+    ],
+)
+def test_clean_text_heading_detection(content: str, kinds: list[str]) -> None:
+    assert [b.kind for b in _clean(content).blocks] == kinds
