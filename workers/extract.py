@@ -18,8 +18,6 @@ from workers.textclean import Blocks, Cut, squash
 _TRAFILATURA_OPTIONS: dict[str, object] = {
     "favor_precision": True,
     "include_comments": False,
-}
-_METADATA_OPTIONS: dict[str, object] = {
     "with_metadata": True,
     # Dates only from what the page states in its markup and URL, not a scan of the prose.
     "date_extraction_params": {"extensive_search": False, "original_date": True},
@@ -49,7 +47,7 @@ _LANDMARKS = etree.XPath(
     " | //*[@class][contains(@class, 'related') or contains(@class, 'newsletter')"
     " or contains(@class, 'cookie')]"
 )
-_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
+_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
 _LANDMARK_KINDS = (
     ("navigation", ("nav", "header")),
     ("caption", ("figcaption",)),
@@ -74,20 +72,20 @@ def extract_html(markup: str) -> Extraction:
     tree = parse_html(markup)
     _unwrap_embedded_posts(tree)
     # trafilatura takes our hardened tree as is, so the page is parsed once, by us.
-    document = _trafilatura(tree, fast=True, **_METADATA_OPTIONS)
+    document = _trafilatura(tree, fast=True)
+    if document is None or len(document.text or "") < _MIN_FAST_CHARS:
+        document = _trafilatura(tree, fast=False) or document
     language = _page_language(tree)
     if document is None:
         return Extraction(Metadata(language=language), (), _left_out(tree, ""))
-    body = document.body
-    if len(document.text or "") < _MIN_FAST_CHARS:
-        body = getattr(_trafilatura(tree, fast=False), "body", body)
-    blocks = _body_blocks(body)
+    blocks = _body_blocks(document.body)
     kept = squash(" ".join(b.text for b in blocks))
     return Extraction(_page_metadata(document, language), blocks, _left_out(tree, kept))
 
 
-def _trafilatura(tree: html.HtmlElement, **options: object) -> Document | None:
-    result = trafilatura.bare_extraction(tree, **_TRAFILATURA_OPTIONS, **options)  # type: ignore[arg-type]
+def _trafilatura(tree: html.HtmlElement, fast: bool) -> Document | None:
+    """One trafilatura pass over a copy of our tree; None when it finds no article."""
+    result = trafilatura.bare_extraction(tree, fast=fast, **_TRAFILATURA_OPTIONS)  # type: ignore[arg-type]
     return result if isinstance(result, Document) else None
 
 
@@ -107,7 +105,7 @@ def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
 
 
 def _landmark_kind(region: html.HtmlElement) -> str:
-    """What a left-out region is, from its tag, role, class and id."""
+    """What a left-out region is, from its tag and class."""
     signs = f"{region.tag} {region.get('class', '')}"
     for kind, words in _LANDMARK_KINDS:
         if any(word in signs for word in words):
