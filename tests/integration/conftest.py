@@ -1,7 +1,6 @@
 """The whole service on free ports: redis-server, S3 (moto or MinIO), worker, bridge, Flower."""
 
 import json
-import logging
 import os
 import re
 import shutil
@@ -20,7 +19,6 @@ import boto3
 import pytest
 import redis
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from tests.conftest import ROOT
 from tests.events import access_event
@@ -180,33 +178,39 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory, logs: Path) -> Iterator[
         dict(os.environ),
         logs,
     )
-    client = redis.Redis(port=port)
-    wait_for("redis-server", lambda: _pings(client), 20)
+    wait_for("redis-server", lambda: listening(port), 20)
     yield f"redis://127.0.0.1:{port}/0"
     server.stop()
 
 
-def _pings(client: redis.Redis) -> bool:
+def listening(port: int) -> bool:
+    """True once something accepts connections on the port."""
     try:
-        return bool(client.ping())
-    except redis.ConnectionError:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
         return False
+    return True
 
 
 @pytest.fixture(scope="session")
-def s3_env() -> Iterator[dict[str, str]]:
+def s3_env(logs: Path) -> Iterator[dict[str, str]]:
     """A real MinIO when DOCFLOW_S3_ENDPOINT_URL is set, else moto's server over HTTP."""
     endpoint = os.environ.get("DOCFLOW_S3_ENDPOINT_URL")
     if endpoint:
         yield {"DOCFLOW_S3_ENDPOINT_URL": endpoint}
         return
-    # Its request log would bury a failing test's own output.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())
-    server.start()
-    host, port = server.get_host_and_port()
+    # A process of its own, not ThreadedMotoServer: in this process, any test's mock_aws
+    # would reset the shared moto state and take the service's buckets with it.
+    port = free_port()
+    server = start(
+        "moto",
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        dict(os.environ),
+        logs,
+    )
+    wait_for("the moto server", lambda: listening(port), 30)
     yield {
-        "DOCFLOW_S3_ENDPOINT_URL": f"http://{host}:{port}",
+        "DOCFLOW_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
