@@ -26,6 +26,7 @@ _TRAFILATURA_OPTIONS: dict[str, object] = {
 # the article, so the page gets the slower pass with readability and jusText fallbacks.
 _MIN_FAST_CHARS = DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE")
 _SPACES = re.compile(r"\s+")
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _HEADING_TAGS = frozenset({"head", "title", "heading", "h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that run inside a line of text rather than starting a block of their own.
 _INLINE_TAGS = frozenset(
@@ -144,11 +145,17 @@ def _page_metadata(document: Document, language: str | None) -> Metadata:
 
 def _page_language(tree: html.HtmlElement) -> str | None:
     """The language the page declares on <html lang> or a content-language meta tag."""
-    declared = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    declared = tree.get("lang") or tree.get(_XML_LANG)
     if not declared:
         metas = tree.xpath('//meta[@http-equiv="content-language"]/@content')
         declared = str(metas[0]) if metas else None
-    return declared.strip().replace("_", "-") if declared and declared.strip() else None
+    return _language_code(declared)
+
+
+def _language_code(declared: str | None) -> str | None:
+    """ISO 639 code of a declared language tag: 'en-GB' -> 'en', 'pt_BR' -> 'pt'."""
+    code = (declared or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 
 def _body_blocks(body: etree._Element) -> Blocks:
@@ -176,7 +183,7 @@ def extract_xml(markup: str) -> Extraction:
     head = root if channel is None else channel
     metadata = Metadata(
         title=_child_text(head, "title"),
-        language=_child_text(head, "language") or _xml_language(root),
+        language=_language_code(_child_text(head, "language")) or _xml_language(root),
         url=_child_text(head, "link") or _atom_link(head),
     )
     return Extraction(metadata, tuple(b for item in items for b in _feed_item_blocks(item)))
@@ -241,4 +248,4 @@ def _atom_link(parent: etree._Element) -> str | None:
 
 
 def _xml_language(root: etree._Element) -> str | None:
-    return root.get("{http://www.w3.org/XML/1998/namespace}lang") or None
+    return _language_code(root.get(_XML_LANG))

@@ -29,7 +29,7 @@ def test_extract_brief_metadata(brief: Cleaned) -> None:
         title="Water Security in the Sahel: Five Steps for Donors",
         authors=("Amina Diallo",),
         published="2024-04-18",
-        language="en-GB",
+        language="en",
         site="Meridian Policy Institute",
         url="https://www.meridianpolicy.org/briefs/water-security-sahel",
     )
@@ -82,7 +82,7 @@ BODY = " ".join(["The committee heard evidence from farmers and engineers all we
 
 @pytest.mark.parametrize(
     ("lang", "language"),
-    [("en_US", "en-US"), ("fr", "fr"), ("", None)],
+    [("en-GB", "en"), ("pt_BR", "pt"), ("FR", "fr"), ("", None), ("x-1", None)],
 )
 def test_extract_language_as_declared(lang: str, language: str | None) -> None:
     extraction = extract_html(PAGE.format(lang=lang, title="Hearing", body=BODY))
