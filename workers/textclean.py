@@ -65,6 +65,13 @@ _RESIDUE_LINES = tuple(
             r"|[\w'’ ]{0,40}\bnewsletters?\W*",
             60,
         ),
+        # Credits for reporting and editing: "Additional reporting by Li Wei; Editing by Ana Ruiz".
+        (
+            "byline",
+            r"(additional |further )?(reporting|editing|edited|compiled)( and \w+)? by"
+            r" (?-i:[A-Z])[^.!?]{0,100}\.?",
+            30,
+        ),
         (
             "prompt",
             r".*(\bfollow (us|him|her|them|\w+) on (twitter|facebook|instagram|linkedin|youtube)"

@@ -54,6 +54,8 @@ def h(text: str) -> Block:
         ("By Jane Doe", "byline"),
         ("By Jane Doe and Li Wei | Reuters", "byline"),
         ("Written by Ana María Ruiz", "byline"),
+        ("Additional reporting by Joseph Hudak", "byline"),
+        ("Reporting by Li Wei; Editing by Ana Ruiz", "byline"),
     ],
 )
 def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
@@ -68,6 +70,7 @@ def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
         "Related companies said they would appeal.",
         "More than 400 people signed up for the hearing.",
         "Share prices fell 3% after the vote.",
+        "Reporting by the Times revealed the deal.",
         "Why did Xi visit Putin?",
         "Scobell: This week Xi traveled to Moscow.",
         "The newsletter industry grew by a third last year, according to a trade group survey"
