@@ -55,7 +55,9 @@ _LANDMARK_KINDS = (
     ("related", ("aside", "related")),
     ("prompt", ("newsletter",)),
 )
-_FEED_BODY_TAGS = frozenset({"description", "summary", "content", "encoded"})
+# Where a feed item keeps its text, fullest first: RSS content:encoded and Atom content
+# usually carry the whole post, description and summary a teaser of it.
+_FEED_BODIES = ("encoded", "content", "description", "summary")
 _FEED_ITEM_TAGS = frozenset({"item", "entry"})
 
 
@@ -190,12 +192,16 @@ def extract_xml(markup: str) -> Extraction:
 
 
 def _feed_item_blocks(item: etree._Element) -> Iterator[Block]:
+    """An item's title as a heading, then its fullest body: the full content over a summary."""
     title = _child_text(item, "title")
     if title:
         yield Block("heading", title)
-    for child in item:
-        if _local(child) in _FEED_BODY_TAGS and child.text and child.text.strip():
-            yield from _fragment_blocks(child.text)
+    bodies = {_local(c): c for c in item if len(c) or (c.text and c.text.strip())}
+    body = next((bodies[name] for name in _FEED_BODIES if name in bodies), None)
+    if body is not None and len(body):
+        yield from _markup_blocks(body)  # Atom's inline XHTML content
+    elif body is not None and body.text:
+        yield from _fragment_blocks(body.text)
 
 
 def _fragment_blocks(text: str) -> Iterator[Block]:

@@ -111,13 +111,15 @@ RSS = """<?xml version="1.0"?>
 <item><title>Water in the Sahel</title><link>https://example.org/a</link>
 <description>&lt;p&gt;Donors built wells that &lt;em&gt;stopped&lt;/em&gt; working.&lt;/p&gt;
 &lt;p&gt;Maintenance is the answer.&lt;/p&gt;</description></item>
-<item><title>Lake Chad</title><guid>42</guid>
+<item><title>Lake Chad</title><guid>42</guid><description>The lake has shrunk.</description>
 <content:encoded>The lake has shrunk by ninety percent.</content:encoded></item>
 </channel></rss>"""
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>Notes</title>
 <link rel="alternate" href="https://example.org/notes"/>
 <entry><title>First note</title><summary>Short summary of the note.</summary></entry>
+<entry><title>Second note</title><summary>Teaser.</summary><content type="xhtml">
+<div xmlns="http://www.w3.org/1999/xhtml"><p>Full <b>second</b> note.</p></div></content></entry>
 </feed>"""
 GENERIC = """<?xml version="1.0"?><article><title>Field report</title>
 <section><heading>Wells</heading><para>Most wells <emphasis>failed</emphasis> within
@@ -140,7 +142,12 @@ two years.</para><para>Repairs are cheap.</para></section></article>"""
         ),
         (
             ATOM,
-            [("heading", "First note"), ("paragraph", "Short summary of the note.")],
+            [
+                ("heading", "First note"),
+                ("paragraph", "Short summary of the note."),
+                ("heading", "Second note"),
+                ("paragraph", "Full second note."),
+            ],
             Metadata(title="Notes", language="fr", url="https://example.org/notes"),
         ),
         (
