@@ -63,23 +63,24 @@ def segment(cleaned: Cleaned, nlp: Language) -> Segmented:
     """Lay blocks out as text and group them into sections; tag sentences and entities once."""
     text = PARAGRAPH_BREAK.join(block.text for block in cleaned.blocks)
     placed = _place(cleaned.blocks, text)
-    bodies = [p for p in placed if p.block.kind == "paragraph"]
-    body_starts = [p.start + _label_length(p) for p in bodies]
-    analyses = analyse(nlp, [text[s : p.end] for s, p in zip(body_starts, bodies, strict=True)])
+    # Headings name entities too; speaker labels stay out of what the model reads.
+    starts = [p.start + _label_length(p) for p in placed]
+    analyses = analyse(nlp, [text[s : p.end] for s, p in zip(starts, placed, strict=True)])
     paragraphs: dict[int, Paragraph] = {}
     mentions: list[Mention] = []
-    for placed_para, start, found in zip(bodies, body_starts, analyses, strict=True):
-        paragraphs[placed_para.start] = Paragraph(
-            start=placed_para.start,
-            end=placed_para.end,
-            body_start=start,
-            sentences=tuple(Span(start + s.start, start + s.end) for s in found.sentences),
-            speaker=placed_para.speaker,
-        )
+    for item, start, found in zip(placed, starts, analyses, strict=True):
         mentions.extend(
             Mention(start + s, start + e, text[start + s : start + e], label)
             for s, e, label in found.entities
         )
+        if item.block.kind == "paragraph":
+            paragraphs[item.start] = Paragraph(
+                start=item.start,
+                end=item.end,
+                body_start=start,
+                sentences=tuple(Span(start + s.start, start + s.end) for s in found.sentences),
+                speaker=item.speaker,
+            )
     return Segmented(
         cleaned=cleaned,
         text=text,

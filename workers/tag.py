@@ -5,6 +5,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from workers.model import Entity, Mention, Segmented, Tagged
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
@@ -14,6 +16,10 @@ _ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,8}\.?$")
 _HYPHEN = re.compile(r"[-–]")
 # Small words that an acronym skips: "ICC" for "International Criminal Court of Justice".
 _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "la", "&", "to"})
+# Labels of names worth finding again where NER missed them; dates and the like are not.
+_PROPER_LABELS = frozenset(
+    {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+)
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 
@@ -59,7 +65,9 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         groups.setdefault(key, _Group(key)).mentions.append(mention)
     _fold_acronyms(groups)
     _fold_person_parts(groups)
-    return Tagged(segmented=segmented, entities=_entities(groups.values()))
+    families = _families(groups.values())
+    _find_missed(families, text, _speaker_labels(segmented))
+    return Tagged(segmented=segmented, entities=_entities(families))
 
 
 def trim(mention: Mention, text: str) -> Mention | None:
@@ -140,13 +148,77 @@ def _fold_person_parts(groups: dict[str, _Group]) -> None:
             group.parent = next(iter(roots.values()))
 
 
-def _entities(groups: Iterable[_Group]) -> tuple[Entity, ...]:
-    families: dict[int, list[_Group]] = {}
+def _families(groups: Iterable[_Group]) -> list[list[Mention]]:
+    """The mentions of each folded entity, in text order."""
+    by_root: dict[int, list[Mention]] = {}
     for group in groups:
-        families.setdefault(id(group.root()), []).append(group)
+        by_root.setdefault(id(group.root()), []).extend(group.mentions)
+    return [sorted(mentions, key=lambda m: m.start) for mentions in by_root.values()]
+
+
+def _speaker_labels(segmented: Segmented) -> list[tuple[int, int]]:
+    return [
+        (p.start, p.body_start)
+        for section in segmented.sections
+        for p in section.paragraphs
+        if p.body_start > p.start
+    ]
+
+
+def _find_missed(
+    families: list[list[Mention]], text: str, excluded: Iterable[tuple[int, int]]
+) -> None:
+    """Add the mentions NER missed of names it found elsewhere in the same text.
+
+    Once "Danielle Okafor" is a PERSON, a later "Okafor said" is her too. Only
+    capitalised names of proper-noun labels are sought, a surname only when one
+    person has it, and never inside a longer capitalised name ("West Oakland").
+    """
+    owners: dict[str, set[int]] = {}
+    labels = []
+    for index, mentions in enumerate(families):
+        label = Counter(m.label for m in mentions).most_common(1)[0][0]
+        labels.append(label)
+        if label not in _PROPER_LABELS:
+            continue
+        names = {m.text for m in mentions if m.text[:1].isupper()}
+        longest = max(mentions, key=lambda m: len(m.text.split())).text.split()
+        if label == "PERSON" and len(longest) > 1 and longest[-1][:1].isupper():
+            names.add(longest[-1])
+        for name in names:
+            owners.setdefault(name, set()).add(index)
+    sought = sorted((n for n, o in owners.items() if len(o) == 1), key=len, reverse=True)
+    if not sought:
+        return
+    covered = bytearray(len(text))
+    for start, end in [*excluded, *((m.start, m.end) for ms in families for m in ms)]:
+        covered[start:end] = b"\x01" * (end - start)
+    pattern = re.compile(r"(?<![\w’'-])(?:" + "|".join(map(re.escape, sought)) + r")(?![\w-])")
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if any(covered[start:end]) or _inside_longer_name(text, start, end):
+            continue
+        index = next(iter(owners[match.group()]))
+        families[index].append(Mention(start, end, match.group(), labels[index]))
+        covered[start:end] = b"\x01" * (end - start)
+    for mentions in families:
+        mentions.sort(key=lambda m: m.start)
+
+
+def _inside_longer_name(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 40) : start].split(" ")
+    after = text[end : end + 40].split(" ")
+    word_before = before[-2] if len(before) > 1 and before[-1] == "" else ""
+    word_after = after[1] if len(after) > 1 and after[0] == "" else ""
+    return any(
+        word[:1].isupper() and word.isalpha() and word.casefold() not in STOP_WORDS
+        for word in (word_before, word_after)
+    )
+
+
+def _entities(families: Iterable[list[Mention]]) -> tuple[Entity, ...]:
     built = []
-    for members in families.values():
-        mentions = sorted((m for g in members for m in g.mentions), key=lambda m: m.start)
+    for mentions in families:
         surfaces = Counter(m.text for m in mentions)
         canonical = max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
         votes = Counter(m.label for m in mentions)

@@ -8,12 +8,12 @@ from workers.tag import tag, trim
 
 
 def _segmented(text: str, spans: list[tuple[str, str]]) -> Segmented:
-    """Mentions placed at each successive occurrence of their surface in text."""
-    mentions, cursor = [], {}
+    """Mentions placed in text order, each after the one before it."""
+    mentions, cursor = [], 0
     for surface, label in spans:
-        start = text.index(surface, cursor.get(surface, 0))
-        cursor[surface] = start + len(surface)
-        mentions.append(Mention(start, start + len(surface), surface, label))
+        start = text.index(surface, cursor)
+        cursor = start + len(surface)
+        mentions.append(Mention(start, cursor, surface, label))
     cleaned = Cleaned("sha256:" + "0" * 64, Source("k"), Metadata(), (Block("paragraph", text),))
     return Segmented(cleaned, text, (), tuple(mentions))
 
@@ -51,7 +51,7 @@ def _folded(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str, tup
         (
             "The United States and the U.S. Congress. U.S. troops.",
             [("The United States", "GPE"), ("U.S.", "GPE")],
-            [("United States", "GPE", ("U.S.",), 2)],
+            [("United States", "GPE", ("U.S.",), 3)],
         ),
         (
             "Smith said no. John Smith met Jane Smith.",
@@ -76,6 +76,21 @@ def _folded(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str, tup
             "Paris in May. Paris again. Paris Hilton.",
             [("Paris", "GPE"), ("Paris", "GPE"), ("Paris", "PERSON")],
             [("Paris", "GPE", (), 3)],
+        ),
+        (
+            "Port director Danielle Okafor spoke. Okafor said no. Okafor Industries agreed.",
+            [("Danielle Okafor", "PERSON")],
+            [("Danielle Okafor", "PERSON", ("Okafor",), 2)],
+        ),
+        (
+            "Oakland voted. West Oakland objected. In Oakland, Smith and Oakland-based firms.",
+            [("Oakland", "GPE")],
+            [("Oakland", "GPE", (), 2)],
+        ),
+        (
+            "Pat Lee and Kim Lee met. Lee spoke.",
+            [("Pat Lee", "PERSON"), ("Kim Lee", "PERSON")],
+            [("Pat Lee", "PERSON", (), 1), ("Kim Lee", "PERSON", (), 1)],
         ),
         (
             "It cost $5 for 3 people, 40 percent more.",
