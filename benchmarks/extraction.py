@@ -20,7 +20,10 @@ from pathlib import Path
 
 import trafilatura
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script, put the checkout (not benchmarks/) first on the path, as the other
+# benchmarks do, so the workers measured are the ones in this tree.
+if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from workers.clean import clean
 from workers.model import Cleaned, Decoded, RawDocument, Source
