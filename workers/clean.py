@@ -1,11 +1,13 @@
 """Clean stage: decoded text or markup to the article's heading and paragraph blocks."""
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from workers.errors import Code, DocflowError
 from workers.extract import Extraction, extract_html, extract_xml
 from workers.model import Block, Cleaned, Decoded, Metadata, Removed
+from workers.read import fix_text
 from workers.textclean import (
     FILTERS,
     Blocks,
@@ -46,6 +48,11 @@ def clean(decoded: Decoded) -> Cleaned:
         extraction = extract_xml(decoded.content)
     else:
         extraction = _read_masthead(_text_blocks(decoded.content))
+    if decoded.kind != "text":
+        # read leaves markup as it came; repairing the article alone is far cheaper.
+        extraction = replace(
+            extraction, blocks=tuple(replace(b, text=fix_text(b.text)) for b in extraction.blocks)
+        )
     metadata = extraction.metadata
     blocks, title_cut = _drop_repeated_title(extraction.blocks, metadata.title)
     blocks, cut = run_filters(blocks, filters)

@@ -3,6 +3,7 @@
 import codecs
 import hashlib
 import re
+import unicodedata
 import zlib
 
 import charset_normalizer
@@ -39,8 +40,10 @@ _BOMS = (
 )
 _GZIP_MAGIC = b"\x1f\x8b"
 _DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Control codes and invisible characters (zero-width spaces and joiners, BOMs, soft
+# hyphens) go in one pass; a regex is ten times faster than str.translate here.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
 _XML_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF)\b", re.I)
@@ -48,6 +51,12 @@ _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 # Input where more than this share of characters are control codes is binary, not prose.
 _MAX_CONTROL_SHARE = 0.05
+# UTF-8 read as windows-1252 or Latin-1 always leaves a lead byte's character (Â to ô)
+# before a continuation byte's; text without that pair skips ftfy's slower analysis.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _FTFY = ftfy.TextFixerConfig(
     unescape_html=False,
     uncurl_quotes=False,
@@ -76,7 +85,9 @@ def decode(raw: RawDocument, settings: Settings) -> Decoded:
             STAGE,
         )
     kind = sniff_kind(text, raw.source.key, raw.source.content_type)
-    content = normalise(text) if kind == "text" else ftfy.fix_text(text, _FTFY)
+    # Markup is repaired after extraction (clean runs fix_text on the article's blocks):
+    # ftfy over a whole page costs four times what extracting it does.
+    content = normalise(text) if kind == "text" else text
     if not content.strip():
         raise DocflowError(Code.EMPTY, "no visible text after decoding", STAGE)
     return Decoded(doc_id=doc_id_of(raw.data), source=raw.source, kind=kind, content=content)
@@ -118,7 +129,7 @@ def _to_text(data: bytes) -> str:
     sample = text[:100_000]
     if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control characters)", STAGE)
-    return _CONTROL.sub("", text).translate(_ZERO_WIDTH)
+    return _INVISIBLE.sub("", text)
 
 
 def _decode_bytes(data: bytes) -> str:
@@ -183,12 +194,23 @@ def sniff_kind(text: str, key: str, content_type: str | None) -> Kind:
     return "text"
 
 
+def fix_text(text: str) -> str:
+    """Repair mojibake and normalise to NFC, keeping curly quotes and full-width forms.
+
+    >>> fix_text("The caf\u00c3\u00a9’s menu")
+    'The café’s menu'
+    """
+    if _MOJIBAKE_HINT.search(text):
+        return ftfy.fix_text(text, _FTFY)
+    return unicodedata.normalize("NFC", text)
+
+
 def normalise(text: str) -> str:
     """Fix mojibake, NFC, one space between words, at most one blank line.
 
     >>> normalise("caf\u00c3\u00a9  au   lait\\r\\n\\r\\n\\r\\n\\nok ")
     'café au lait\\n\\nok'
     """
-    fixed = ftfy.fix_text(text, _FTFY)
+    fixed = fix_text(text)
     lines = (_SPACES.sub(" ", line).strip() for line in fixed.splitlines())
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
