@@ -1,43 +1,53 @@
+"""The Store contract, held by the local folder store and the S3 store alike."""
+
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from workers.errors import Code, DocflowError
-from workers.store import ENRICHED_PREFIX, LocalStore, input_key, output_key
+from workers.s3 import S3Store
+from workers.store import ENRICHED_PREFIX, LocalStore, Store, input_key, output_key
+
+KEY = "a/b c+d%é.txt"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> LocalStore:
-    return LocalStore(tmp_path)
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "local":
+        yield LocalStore(tmp_path)
+        return
+    with mock_aws():
+        client = boto3.client(
+            "s3", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+        )
+        client.create_bucket(Bucket="docflow-test")
+        yield S3Store("docflow-test", client)
 
 
-def test_store_put_get_head_round_trip(store: LocalStore) -> None:
-    store.put("a/b c+d%.txt", b"hello", "text/plain", {"source-etag": "x"})
-    data, info = store.get("a/b c+d%.txt", max_bytes=10)
+def test_store_put_get_head_round_trip(store: Store) -> None:
+    store.put(KEY, b"hello", "text/plain", {"source-etag": "x"})
+    data, info = store.get(KEY, max_bytes=10)
     assert data == b"hello"
-    assert info.key == "a/b c+d%.txt"
+    assert info.key == KEY
     assert info.size == 5
     assert info.etag == "5d41402abc4b2a76b9719d911017c592"
     assert info.content_type == "text/plain"
     assert info.metadata == {"source-etag": "x"}
-    assert store.head("a/b c+d%.txt") == info
+    assert info.last_modified.endswith("+00:00")
+    assert store.head(KEY) == info
 
 
-@pytest.mark.parametrize("key", ["../escape", "/etc/passwd", "a/../../b", ".docflow-meta/x", ""])
-def test_store_refuses_keys_that_leave_the_folder(store: LocalStore, key: str) -> None:
-    with pytest.raises(DocflowError) as caught:
-        store.put(key, b"x", "text/plain")
-    assert caught.value.code == Code.MALFORMED
-
-
-def test_store_get_refuses_oversized_objects_before_reading(store: LocalStore) -> None:
+def test_store_get_refuses_oversized_objects(store: Store) -> None:
     store.put("big", b"x" * 11, "text/plain")
     with pytest.raises(DocflowError) as caught:
         store.get("big", max_bytes=10)
     assert caught.value.code == Code.TOO_LARGE
 
 
-def test_store_missing_objects(store: LocalStore) -> None:
+def test_store_missing_objects(store: Store) -> None:
     assert store.head("nope") is None
     with pytest.raises(DocflowError) as caught:
         store.get("nope", max_bytes=10)
@@ -45,20 +55,33 @@ def test_store_missing_objects(store: LocalStore) -> None:
     store.delete("nope")
 
 
-def test_store_lists_in_key_order_without_its_own_files(store: LocalStore) -> None:
+def test_store_lists_in_key_order(store: Store) -> None:
     for key in ["b/2", "a", "b/1", "c"]:
         store.put(key, key.encode(), "text/plain")
-    (store.root / "b" / ".tmp-partial").write_bytes(b"half")
     assert [i.key for i in store.list()] == ["a", "b/1", "b/2", "c"]
     assert [i.key for i in store.list("b/")] == ["b/1", "b/2"]
     store.delete("b/1")
     assert [i.key for i in store.list("b/")] == ["b/2"]
 
 
-def test_store_put_replaces_whole(store: LocalStore) -> None:
+def test_store_put_replaces_whole(store: Store) -> None:
     store.put("k", b"old version", "text/plain")
     store.put("k", b"new", "text/plain")
     assert store.get("k", 100)[0] == b"new"
+
+
+@pytest.mark.parametrize("key", ["../escape", "/etc/passwd", "a/../../b", ".docflow-meta/x", ""])
+def test_store_local_refuses_keys_that_leave_the_folder(tmp_path: Path, key: str) -> None:
+    with pytest.raises(DocflowError) as caught:
+        LocalStore(tmp_path).put(key, b"x", "text/plain")
+    assert caught.value.code == Code.MALFORMED
+
+
+def test_store_local_lists_no_temporary_or_metadata_files(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put("b/1", b"x", "text/plain", {"m": "1"})
+    (tmp_path / "b" / ".tmp-partial").write_bytes(b"half")
+    assert [i.key for i in store.list()] == ["b/1"]
 
 
 @pytest.mark.parametrize("key", ["a.txt", "dir/sub/a b.html", "ünï/ç+%.xml"])
