@@ -1,0 +1,142 @@
+"""Memory: resident set of one process running the pipeline over ever-new vocabulary.
+
+Usage: python benchmarks/memory.py [--docs N] [--warm-up W] [--no-memory-zone] [-v]
+       (full size: --docs 5000)
+
+The process loads the model, enriches W documents (warm-up), then keeps going to N, each
+through tasks.jobs.process_key over LocalStores like a worker. Every document carries a
+paragraph of synthetic names and words no other has. Each input is written just before it
+is processed and both files are deleted after, so the corpus itself never sits in memory.
+RSS is VmRSS from /proc/self/status. --no-memory-zone swaps spaCy's memory_zone for a
+no-op, to show what the zone saves.
+"""
+
+import contextlib
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from spacy.language import Language
+
+from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
+from benchmarks.corpus import describe, varied_input
+from tasks.jobs import process_key
+from workers.settings import get_settings
+from workers.store import ENRICHED_PREFIX, LocalStore, output_key
+
+DEFAULT_DOCS = 1000
+FULL_DOCS = 5000
+WARM_UP = 50
+CHECKPOINTS = 10
+TARGET_MB = 400.0
+TARGET_GROWTH = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """The process's state after some documents."""
+
+    documents: int
+    rss_mb: float
+    strings: int
+    lexemes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryResult:
+    """Samples from warm-up to the last document."""
+
+    memory_zone: bool
+    samples: tuple[Sample, ...]
+
+    @property
+    def growth(self) -> float:
+        """RSS growth from the end of warm-up to the end, in percent."""
+        warm, last = self.samples[0].rss_mb, self.samples[-1].rss_mb
+        return 100 * (last - warm) / warm
+
+
+def _sample(documents: int, nlp: Language) -> Sample:
+    return Sample(documents, rss_mb(), len(nlp.vocab.strings), len(nlp.vocab))
+
+
+def measure(documents: int, warm_up: int, memory_zone: bool, workdir: Path) -> MemoryResult:
+    """Enrich documents one by one, sampling RSS after warm-up and at even steps after."""
+    settings = get_settings()
+    nlp = docflow_model(settings)
+    with _zone(nlp, memory_zone):
+        return MemoryResult(memory_zone, _run(nlp, documents, warm_up, workdir))
+
+
+@contextlib.contextmanager
+def _zone(nlp: Language, on: bool) -> Iterator[None]:
+    """Leave memory_zone alone, or shadow it with a no-op for the duration."""
+    if on:
+        yield
+        return
+    vars(nlp)["memory_zone"] = contextlib.nullcontext
+    try:
+        yield
+    finally:
+        del vars(nlp)["memory_zone"]
+
+
+def _run(nlp: Language, documents: int, warm_up: int, workdir: Path) -> tuple[Sample, ...]:
+    settings = get_settings()
+    inbox, outbox = LocalStore(workdir / "in"), LocalStore(workdir / "out")
+    inbox.root.mkdir(parents=True, exist_ok=True)
+    step = max(1, (documents - warm_up) // CHECKPOINTS)
+    samples = []
+    for index in range(documents):
+        item = varied_input(index)
+        (inbox.root / item.key).write_bytes(item.data)
+        outcome = process_key(inbox, outbox, item.key, settings)
+        if outcome.status != "enriched":
+            raise RuntimeError(f"{item.key} was {outcome.status} ({outcome.code})")
+        inbox.delete(item.key)
+        outbox.delete(output_key(ENRICHED_PREFIX, item.key))
+        done = index + 1
+        if done == warm_up or (done > warm_up and (done - warm_up) % step == 0):
+            samples.append(_sample(done, nlp))
+    if samples[-1].documents != documents:
+        samples.append(_sample(documents, nlp))
+    return tuple(samples)
+
+
+def report(result: MemoryResult) -> str:
+    """The RSS table, growth and targets."""
+    warm, last = result.samples[0], result.samples[-1]
+    zone = "on" if result.memory_zone else "off"
+    title = f"Resident memory of one pipeline process (memory_zone {zone})"
+    rows = [(s.documents, s.rss_mb, s.rss_mb - warm.rss_mb, s.strings, s.lexemes)
+            for s in result.samples]  # fmt: skip
+    return (
+        f"{table(title, ['documents', 'RSS MB', 'vs warm-up MB', 'strings', 'lexemes'], rows)}\n"
+        f"after warm-up ({warm.documents} docs): {warm.rss_mb:.1f} MB (target <= {TARGET_MB:.0f})"
+        f"\nafter {last.documents} docs: {last.rss_mb:.1f} MB, growth {result.growth:+.2f}% "
+        f"(target <= {TARGET_GROWTH:.0f}%)"
+    )
+
+
+def main() -> None:
+    """Parse flags, measure, print."""
+    parser = arguments(__doc__, DEFAULT_DOCS, FULL_DOCS, alternating=False)
+    parser.add_argument("--warm-up", type=int, default=WARM_UP, help="documents before the base")
+    parser.add_argument(
+        "--no-memory-zone", action="store_true", help="run without spaCy's memory_zone"
+    )
+    args = parser.parse_args()
+    setup_logging(args.verbose)
+    print(describe("varied", args.docs))
+    with tempfile.TemporaryDirectory(prefix="docflow-memory-") as workdir:
+        result = measure(args.docs, args.warm_up, not args.no_memory_zone, Path(workdir))
+    print(report(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Pipeline overhead: the whole in-process pipeline (docflow run) against its NLP stage alone.
+
+Usage: python benchmarks/pipeline.py [--docs N] [--corpus plain|html ...] [--round R] [-v]
+       (full size: --docs 500)
+
+Whole pipeline: tasks.jobs.process_key over a LocalStore inbox and outbox in a temporary
+folder, per input exactly what `docflow run` does (head, read, decode, clean, segment, tag,
+render, serialise, write with metadata). NLP stage: segment + tag on the same documents,
+cleaned beforehand. Both run in alternating rounds in one process. The stage split sums
+every output's pipeline.timings_ms; 'store, render, write' is what the whole run spent
+outside those stages.
+"""
+
+import json
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from benchmarks import common
+from benchmarks.corpus import (
+    Input,
+    cleaned_documents,
+    describe,
+    html_corpus,
+    plain_corpus,
+    write_inputs,
+)
+from tasks.jobs import process_key
+from workers.model import Cleaned
+from workers.settings import get_settings
+from workers.store import ENRICHED_PREFIX, LocalStore, output_key
+
+DEFAULT_DOCS = 100
+CORPORA: dict[str, Callable[[int], list[Input]]] = {"plain": plain_corpus, "html": html_corpus}
+TARGETS = {"plain": 0.90, "html": 0.75}
+OTHER = "store, render, write"
+HEADER = ("corpus", "docs", "rejected", "whole s", "whole docs/s", "nlp s", "nlp docs/s", "ratio",
+          "target")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    """Seconds of both runs over one corpus and where the whole run's time went."""
+
+    corpus: str
+    documents: int
+    rejected: int
+    whole_seconds: float
+    nlp_seconds: float
+    stage_ms: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        """Whole-pipeline docs/s over NLP-stage docs/s."""
+        return self.nlp_seconds / self.whole_seconds
+
+
+def measure(corpus: str, documents: int, round_size: int, workdir: Path) -> PipelineResult:
+    """Time process_key and the NLP stage alone on the same documents of one corpus."""
+    settings = get_settings()
+    inputs = CORPORA[corpus](documents)
+    inbox_dir, outbox = workdir / corpus / "in", LocalStore(workdir / corpus / "out")
+    write_inputs(inputs, inbox_dir)
+    inbox = LocalStore(inbox_dir)
+    # Inputs docflow rejects (no article text, say) would be cheap failures: leave them out.
+    accepted = cleaned_documents(inputs, settings)
+    cleaned: dict[str, Cleaned] = {item.key: doc for item, doc in accepted}
+    nlp = common.docflow_model(settings)
+    warm_box = LocalStore(workdir / corpus / "warm-up")
+    for item, _ in accepted[:2]:
+        process_key(inbox, warm_box, item.key, settings)
+
+    def run_whole(chunk: Sequence[str]) -> None:
+        for key in chunk:
+            outcome = process_key(inbox, outbox, key, settings)
+            if outcome.status != "enriched":
+                raise RuntimeError(f"{key} was {outcome.status} ({outcome.code})")
+
+    def run_nlp(chunk: Sequence[str]) -> None:
+        common.nlp_stage([cleaned[key] for key in chunk], nlp, settings)
+
+    seconds = common.interleaved(list(cleaned), round_size, {"whole": run_whole, "nlp": run_nlp})
+    stage_ms: Counter[str] = Counter()
+    for key in cleaned:
+        body = (outbox.root / output_key(ENRICHED_PREFIX, key)).read_text("utf-8")
+        stage_ms.update(json.loads(body)["pipeline"]["timings_ms"])
+    stage_ms[OTHER] = seconds["whole"] * 1000 - sum(stage_ms.values())
+    return PipelineResult(
+        corpus=corpus,
+        documents=len(cleaned),
+        rejected=len(inputs) - len(cleaned),
+        whole_seconds=seconds["whole"],
+        nlp_seconds=seconds["nlp"],
+        stage_ms=dict(stage_ms),
+    )
+
+
+def report(results: Sequence[PipelineResult]) -> str:
+    """The overhead table and each corpus's stage split."""
+    rows = [
+        (r.corpus, r.documents, r.rejected, r.whole_seconds, r.documents / r.whole_seconds,
+         r.nlp_seconds, r.documents / r.nlp_seconds, r.ratio, f">= {TARGETS[r.corpus]:.2f}")
+        for r in results
+    ]  # fmt: skip
+    title = "Pipeline overhead: whole in-process pipeline vs NLP stage (segment+tag) alone"
+    parts = [common.table(title, HEADER, rows)]
+    for result in results:
+        total = sum(result.stage_ms.values())
+        parts.append(
+            common.table(
+                f"Where the whole run's time went ({result.corpus}, from pipeline.timings_ms)",
+                ["stage", "total ms", "ms/doc", "share %"],
+                [
+                    (stage, ms, ms / result.documents, 100 * ms / total)
+                    for stage, ms in result.stage_ms.items()
+                ],
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def main() -> None:
+    """Parse flags, measure each corpus, print."""
+    parser = common.arguments(__doc__, DEFAULT_DOCS, 500)
+    parser.add_argument("--corpus", nargs="+", choices=list(CORPORA), default=list(CORPORA))
+    args = parser.parse_args()
+    common.setup_logging(args.verbose)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="docflow-bench-") as workdir:
+        for corpus in args.corpus:
+            print(describe(corpus, args.docs))
+            results.append(measure(corpus, args.docs, args.round, Path(workdir)))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
