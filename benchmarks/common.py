@@ -85,12 +85,12 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def rss_mb() -> float:
-    """This process's resident memory in MB (VmRSS from /proc/self/status)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    """A process's resident memory in MB (VmRSS from /proc/PID/status), this one's by default."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
 
 
 def setup_logging(verbose: bool) -> None:

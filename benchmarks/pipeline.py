@@ -14,7 +14,6 @@ outside those stages.
 import json
 import sys
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,10 +85,11 @@ def measure(corpus: str, documents: int, round_size: int, workdir: Path) -> Pipe
         common.nlp_stage([cleaned[key] for key in chunk], nlp, settings)
 
     seconds = common.interleaved(list(cleaned), round_size, {"whole": run_whole, "nlp": run_nlp})
-    stage_ms: Counter[str] = Counter()
+    stage_ms: dict[str, float] = {}
     for key in cleaned:
         body = (outbox.root / output_key(ENRICHED_PREFIX, key)).read_text("utf-8")
-        stage_ms.update(json.loads(body)["pipeline"]["timings_ms"])
+        for stage, ms in json.loads(body)["pipeline"]["timings_ms"].items():
+            stage_ms[stage] = stage_ms.get(stage, 0.0) + ms
     stage_ms[OTHER] = seconds["whole"] * 1000 - sum(stage_ms.values())
     return PipelineResult(
         corpus=corpus,
@@ -97,7 +97,7 @@ def measure(corpus: str, documents: int, round_size: int, workdir: Path) -> Pipe
         rejected=len(inputs) - len(cleaned),
         whole_seconds=seconds["whole"],
         nlp_seconds=seconds["nlp"],
-        stage_ms=dict(stage_ms),
+        stage_ms=stage_ms,
     )
 
 

@@ -1,11 +1,12 @@
 """Smoke tests of the benchmark scripts' core functions on a handful of documents (no timing)."""
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from benchmarks import memory, nlp, pipeline
+from benchmarks import memory, nlp, pipeline, service
 from benchmarks.common import docflow_model, interleaved, rss_mb, table
 from benchmarks.corpus import (
     Input,
@@ -15,6 +16,7 @@ from benchmarks.corpus import (
     synthetic_word,
     varied_input,
 )
+from tests.integration.conftest import REDIS_SERVER
 from workers.settings import get_settings
 
 
@@ -84,3 +86,25 @@ def test_benchmarks_memory_samples_rss(zone: bool, tmp_path: Path) -> None:
     assert "growth" in memory.report(result)
     assert not any((tmp_path / "out").rglob("*.json"))
     assert "memory_zone" not in vars(docflow_model(get_settings()))
+
+
+def test_benchmarks_service_reports_overhead_scaling_and_cpu() -> None:
+    runs = [
+        service.ServiceRun(count, 10, 0.5, 0.1, 10.0 / count, 8.0 / count, 1.0, 0.1, 9.0, 200.0)
+        for count in (1, 2)
+    ]
+    assert runs[0].overhead == pytest.approx(0.8)
+    text = service.report(runs)
+    assert "scaling, 2 workers vs 1: service 2.000" in text
+    assert service.cpu_seconds(os.getpid()) > 0
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not Path(REDIS_SERVER).exists(), reason="needs redis-server")
+def test_benchmarks_service_runs_end_to_end(tmp_path: Path) -> None:
+    (run,) = service.measure(3, [1], tmp_path)
+    assert run.documents == 3
+    assert run.overhead > 0
+    assert run.s3_cpu >= 0
+    assert run.worker_cpu > 0
+    assert run.child_rss_mb > 0

@@ -1,0 +1,328 @@
+"""Service overhead and scaling: Redis + Celery prefork + S3 over HTTP vs the in-process run.
+
+Usage: python benchmarks/service.py [--docs N] [--workers 1 2] [-v]
+       (full size: --docs 500)
+
+For each worker count c it starts, on free loopback ports, one redis-server and one moto
+S3 server (a process of its own, so it does not share the GIL with this client), then:
+
+- service: a `celery -A tasks.app worker --pool prefork --concurrency c` on both queues,
+  waits until every child has loaded its model, then times from `docflow submit` (upload
+  of N plain-text articles to the ingest bucket) and `docflow sweep` (ingest tasks, which
+  queue process tasks) until the worker has logged the last output written;
+- in-process: c forked processes, each with its model loaded, running
+  tasks.jobs.process_key over local folders on the same N documents.
+
+It reports docs/s of both, their ratio, the 2-vs-1 scaling, and the CPU seconds the moto
+S3 server, redis-server and the worker spent, since they share this machine's cores.
+"""
+
+import multiprocessing
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import boto3
+
+from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
+from benchmarks.corpus import ROOT, describe, plain_corpus, write_inputs
+from tasks.app import app
+from tasks.jobs import process_key
+from tasks.service import start_sweep
+from tasks.submit import submit
+from tests.integration.conftest import (
+    CELERY,
+    REDIS_SERVER,
+    Process,
+    free_port,
+    listening,
+    start,
+    wait_for,
+)
+from workers.settings import Settings, get_settings
+from workers.store import LocalStore
+
+DEFAULT_DOCS = 60
+TARGET_OVERHEAD = 0.75
+TARGET_SCALING = 1.6
+_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "benchmark",
+    "AWS_SECRET_ACCESS_KEY": "benchmark",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+_TICKS = os.sysconf("SC_CLK_TCK")
+_DONE = re.compile(r"process \S+: (enriched|failed|skipped|missing)$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRun:
+    """One worker count: wall seconds of each phase and CPU seconds of each helper process."""
+
+    workers: int
+    documents: int
+    upload_seconds: float
+    sweep_seconds: float
+    total_seconds: float
+    in_process_seconds: float
+    s3_cpu: float
+    redis_cpu: float
+    worker_cpu: float
+    child_rss_mb: float
+
+    @property
+    def service_rate(self) -> float:
+        """Documents per second from submit to the last output."""
+        return self.documents / self.total_seconds
+
+    @property
+    def in_process_rate(self) -> float:
+        """Documents per second of the same number of in-process workers."""
+        return self.documents / self.in_process_seconds
+
+    @property
+    def overhead(self) -> float:
+        """Service docs/s over in-process docs/s."""
+        return self.service_rate / self.in_process_rate
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a live process (and its reaped children) has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: utime, stime, cutime, cstime are fields 12-15 (from 1).
+    return sum(int(value) for value in fields[11:15]) / _TICKS
+
+
+def children(pid: int) -> list[int]:
+    """A process's live children (a prefork worker's pool)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live children."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in children(pid))
+
+
+@dataclass
+class Services:
+    """redis-server and moto's S3 server on free ports, and what a client needs for them."""
+
+    redis: Process
+    s3: Process
+    broker_url: str
+    endpoint: str
+
+    def settings(self, run: str) -> Settings:
+        """docflow settings for buckets of this run's own."""
+        return Settings(
+            broker_url=self.broker_url,
+            s3_endpoint_url=self.endpoint,
+            ingest_bucket=f"bench-{run}-in",
+            output_bucket=f"bench-{run}-out",
+        )
+
+    def stop(self) -> None:
+        """Stop both servers."""
+        for process in (self.s3, self.redis):
+            process.stop()
+
+
+def start_services(logs: Path) -> Services:
+    """Start redis-server (no persistence) and moto's server, and wait until both answer."""
+    env = dict(os.environ)
+    redis_port, s3_port = free_port(), free_port()
+    redis = start(
+        "redis",
+        [REDIS_SERVER, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(logs)],
+        env,
+        logs,
+    )  # fmt: skip
+    s3 = start(
+        "moto",
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
+        env | _CREDENTIALS,
+        logs,
+    )
+    wait_for("redis-server", lambda: listening(redis_port), 20)
+    wait_for("the moto server", lambda: listening(s3_port), 30)
+    return Services(redis, s3, f"redis://127.0.0.1:{redis_port}/0", f"http://127.0.0.1:{s3_port}")
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a worker process for these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCFLOW_")} | _CREDENTIALS
+    return env | {
+        "DOCFLOW_BROKER_URL": settings.broker_url,
+        "DOCFLOW_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
+        "DOCFLOW_INGEST_BUCKET": settings.ingest_bucket,
+        "DOCFLOW_OUTPUT_BUCKET": settings.output_bucket,
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def run_service(
+    services: Services, folder: Path, workers: int, logs: Path
+) -> tuple[tuple[float, float, float], tuple[float, ...]]:
+    """Upload, sweep, wait for every output.
+
+    Returns (upload, sweep, total) seconds and (S3, redis, worker) CPU seconds plus the
+    largest worker child's RSS in MB.
+    """
+    settings = services.settings(uuid.uuid4().hex[:8])
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=services.endpoint,
+        aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=_CREDENTIALS["AWS_DEFAULT_REGION"],
+    )
+    for bucket in (settings.ingest_bucket, settings.output_bucket):
+        s3.create_bucket(Bucket=bucket)
+    keys = sorted(path.name for path in folder.iterdir())
+    worker = start(
+        f"worker-{workers}",
+        [*CELERY, "worker", "-Q", "docflow.ingest,docflow.process", "--pool", "prefork",
+         "--concurrency", str(workers), "--loglevel", "INFO", "--without-gossip",
+         "--without-mingle", "--hostname", f"bench-{workers}@%h"],
+        worker_env(settings),
+        logs,
+    )  # fmt: skip
+    try:
+        wait_for("every worker child to load its model",
+                 lambda: worker.count("worker child ready") >= workers, 120)  # fmt: skip
+        before = _cpu(services, worker)
+        started = time.perf_counter()
+        submit(((LocalStore(folder), key) for key in keys), settings)
+        uploaded = time.perf_counter()
+        start_sweep(settings)
+        swept = time.perf_counter()
+        wait_for("the last output", lambda: len(_DONE.findall(worker.text())) >= len(keys), 3600)
+        finished = time.perf_counter()
+        now = _cpu(services, worker)
+        cpu = tuple(after - start for after, start in zip(now, before, strict=True))
+        largest_child = max(rss_mb(child) for child in children(worker.popen.pid))
+    finally:
+        worker.stop()
+    enriched = len(re.findall(r"process \S+: enriched$", worker.text(), re.MULTILINE))
+    if enriched != len(keys):
+        raise RuntimeError(f"only {enriched} of {len(keys)} documents were enriched")
+    return (uploaded - started, swept - uploaded, finished - started), (*cpu, largest_child)
+
+
+def _cpu(services: Services, worker: Process) -> tuple[float, float, float]:
+    """CPU seconds so far of the S3 server, redis-server and the worker with its children."""
+    return (
+        cpu_seconds(services.s3.popen.pid),
+        cpu_seconds(services.redis.popen.pid),
+        tree_cpu(worker.popen.pid),
+    )
+
+
+_INBOX: LocalStore
+_OUTBOX: LocalStore
+
+
+def _warm(inbox: Path, outbox: Path, key: str, ready: "multiprocessing.Queue[int]") -> None:
+    """Pool initializer: load the model and enrich one document, like a ready worker child."""
+    global _INBOX, _OUTBOX
+    _INBOX, _OUTBOX = LocalStore(inbox), LocalStore(outbox)
+    settings = get_settings()
+    docflow_model(settings)
+    process_key(_INBOX, LocalStore(outbox.parent / f"warm-{os.getpid()}"), key, settings)
+    ready.put(os.getpid())
+
+
+def _enrich(key: str) -> str:
+    return process_key(_INBOX, _OUTBOX, key, get_settings()).status
+
+
+def run_in_process(folder: Path, workers: int, workdir: Path) -> float:
+    """Seconds for workers forked processes to enrich every file of folder."""
+    keys = sorted(path.name for path in folder.iterdir())
+    outbox = workdir / f"in-process-{workers}" / "out"
+    context = multiprocessing.get_context("fork")
+    ready = context.Queue()
+    with context.Pool(workers, _warm, (folder, outbox, keys[0], ready)) as pool:
+        # Start the clock once every child has its model loaded, as the service run does.
+        for _ in range(workers):
+            ready.get(timeout=300)
+        started = time.perf_counter()
+        statuses = pool.map(_enrich, keys, chunksize=1)
+        seconds = time.perf_counter() - started
+    if statuses.count("enriched") != len(keys):
+        raise RuntimeError(f"in-process run enriched {statuses.count('enriched')} of {len(keys)}")
+    return seconds
+
+
+def measure(documents: int, worker_counts: Sequence[int], workdir: Path) -> list[ServiceRun]:
+    """Service and in-process runs for each worker count, on the same plain-text documents."""
+    folder = workdir / "inputs"
+    write_inputs(plain_corpus(documents), folder)
+    logs = workdir / "logs"
+    logs.mkdir()
+    services = start_services(logs)
+    os.environ.update(_CREDENTIALS)
+    # The client side publishes through tasks.app, configured at import for the default broker.
+    app.conf.broker_url = services.broker_url
+    results = []
+    try:
+        for workers in worker_counts:
+            phases, usage = run_service(services, folder, workers, logs)
+            in_process = run_in_process(folder, workers, workdir)
+            results.append(ServiceRun(workers, documents, *phases, in_process, *usage))
+    finally:
+        services.stop()
+    return results
+
+
+def report(runs: Sequence[ServiceRun]) -> str:
+    """The overhead table, the CPU the helpers took and the scaling ratio."""
+    speed = table(
+        "Service (submit -> last output, Redis + Celery prefork + moto S3 over HTTP) vs in-process",
+        ["workers", "docs", "upload s", "sweep s", "total s", "service docs/s",
+         "in-process docs/s", "ratio"],
+        [(r.workers, r.documents, r.upload_seconds, r.sweep_seconds, r.total_seconds,
+          r.service_rate, r.in_process_rate, r.overhead) for r in runs],
+    )  # fmt: skip
+    cpu = table(
+        "CPU seconds spent during the service run (2 cores shared by all)",
+        ["workers", "wall s", "moto S3", "redis", "celery worker", "S3 share of wall x cores",
+         "worker child RSS MB"],
+        [(r.workers, r.total_seconds, r.s3_cpu, r.redis_cpu, r.worker_cpu,
+          f"{100 * r.s3_cpu / (r.total_seconds * (os.cpu_count() or 1)):.1f}%", r.child_rss_mb)
+         for r in runs],
+    )  # fmt: skip
+    lines = [speed, f"(target service/in-process >= {TARGET_OVERHEAD})", "", cpu]
+    by_count = {r.workers: r for r in runs}
+    if 1 in by_count and 2 in by_count:
+        one, two = by_count[1], by_count[2]
+        lines.append(
+            f"\nscaling, 2 workers vs 1: service {two.service_rate / one.service_rate:.3f}, "
+            f"in-process {two.in_process_rate / one.in_process_rate:.3f} "
+            f"(target >= {TARGET_SCALING})"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse flags, measure, print."""
+    parser = arguments(__doc__, DEFAULT_DOCS, 500, alternating=False)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts")
+    args = parser.parse_args()
+    setup_logging(args.verbose)
+    print(describe("plain", args.docs))
+    with tempfile.TemporaryDirectory(prefix="docflow-service-") as workdir:
+        print(report(measure(args.docs, args.workers, Path(workdir))))
+
+
+if __name__ == "__main__":
+    main()
