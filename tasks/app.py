@@ -29,7 +29,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         )
     return {
         "broker_url": settings.broker_url,
-        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout,
+            # Each worker looks for messages a dead worker left unacknowledged this often.
+            # kombu's default (every 10 s, scanning on every 10th look) adds up to 100 s to
+            # the visibility timeout before another worker gets them; a tenth of it is enough.
+            "unacked_restore_interval": max(1, min(60, settings.visibility_timeout // 10)),
+            "unacked_restore_throttle": 1,
+        },
         "broker_connection_retry_on_startup": True,
         # Acknowledge after the task, not before: a worker that dies mid-document leaves the
         # message to be redelivered. Safe because every task is idempotent (whole writes,
@@ -38,6 +45,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # A child killed by the OOM killer or a segfault re-queues its message instead of
         # acknowledging it; tasks.deliveries bounds how often that may happen per document.
         "task_reject_on_worker_lost": True,
+        # The same for a child killed at the hard time limit: Celery would acknowledge it
+        # by default, and the document would end with no output at all. Requeued, it is
+        # counted like any other lost delivery and ends as a WORKER_LOST record.
+        "task_acks_on_timeout": False,
         # A task cut off by a lost broker connection is redelivered anyway: stop it rather
         # than let it finish beside its second copy.
         "worker_cancel_long_running_tasks_on_connection_loss": True,
