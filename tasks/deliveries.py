@@ -4,6 +4,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import redis
+
 from tasks.broker import redis_client
 from workers.settings import Settings
 
@@ -36,5 +38,18 @@ def delivery(key: str, etag: str, settings: Settings) -> Iterator[int]:
         log.warning("%s: %d earlier deliveries never finished", key, lost)
     try:
         yield lost
-    finally:
+    except Exception:
+        _clear(client, counter, key)
+        raise
+    # Not on SystemExit or KeyboardInterrupt: a child Celery terminates (a lost broker
+    # connection, a revoke) never finished either, and Celery must see that exception, not
+    # whatever a clean-up against a missing Redis would raise in its place.
+    _clear(client, counter, key)
+
+
+def _clear(client: redis.Redis, counter: str, key: str) -> None:
+    try:
         client.delete(counter)
+    except redis.RedisError as error:
+        # The outcome is written already; a stale count only expires later.
+        log.warning("%s: could not clear the delivery count: %s", key, error)

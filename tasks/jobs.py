@@ -1,6 +1,7 @@
 """The body of every ingest: fetch by key, skip if current, enrich, write whole. No Celery here."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,8 +67,13 @@ def process_key(
     *,
     attempt: int = 1,
     force: bool = False,
+    classify: Callable[[DocflowError], DocflowError] = lambda error: error,
 ) -> Outcome:
-    """Enrich one input into outbox; transient errors propagate while attempts remain."""
+    """Enrich one input into outbox; transient errors propagate while attempts remain.
+
+    classify may give an error its true code where only the caller knows it (the Celery
+    task tells its own soft time limit from a bug), before it is retried or recorded.
+    """
     info = inbox.head(key)
     if info is None:
         log.info("skip %s: no such object (deleted?)", key)
@@ -84,7 +90,8 @@ def process_key(
         raw = RawDocument(source, data)
         document = enrich(raw, settings)
         doc_id = document["doc_id"]
-    except DocflowError as error:
+    except DocflowError as raised:
+        error = classify(raised)
         if error.transient and attempt < settings.max_attempts:
             raise
         return record_failure(

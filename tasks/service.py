@@ -5,8 +5,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
+import redis
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
+from kombu.exceptions import OperationalError
 
 from tasks.app import INGEST_QUEUE, PROCESS_QUEUE, task
 from tasks.deliveries import delivery
@@ -14,6 +16,7 @@ from tasks.enqueue import enqueue
 from tasks.jobs import Outcome, process_key, record_failure, source_of
 from tasks.selection import Selection, has_current_output, select, unprocessed
 from workers.errors import Code, DocflowError
+from workers.model import Source
 from workers.s3 import s3_store
 from workers.settings import Settings, get_settings
 from workers.store import ObjectInfo, Store
@@ -63,18 +66,32 @@ def _existing(inbox: Store, key: str, stage: str) -> ObjectInfo | None:
     return info
 
 
+def _out_of_attempts(task: Any, error: DocflowError, settings: Settings) -> bool:
+    """True for a transient error on the last attempt the budget allows."""
+    return error.transient and task.request.retries + 1 >= settings.max_attempts
+
+
 @task(name="docflow.ingest", bind=True)
 def ingest(self: Any, key: str, etag: str | None = None) -> str:
     """Queue processing of one input unless it is gone or already has a current output."""
     settings = get_settings()
     inbox, outbox = stores(settings)
     with _retrying(self, key, settings):
-        info = _existing(inbox, key, "ingest")
-        if info is None:
-            return "missing"
-        if has_current_output(outbox, key, info.etag, settings):
-            log.info("ingest %s: output is current for etag %s", key, info.etag)
-            return "skipped"
+        try:
+            info = _existing(inbox, key, "ingest")
+            if info is None:
+                return "missing"
+            if has_current_output(outbox, key, info.etag, settings):
+                log.info("ingest %s: output is current for etag %s", key, info.etag)
+                return "skipped"
+        except DocflowError as error:
+            if not _out_of_attempts(self, error, settings):
+                raise
+            # Dropping the event here would leave the input without any output until a
+            # sweep; process has attempts of its own and ends with a failure record.
+            log.warning("ingest %s: %s; out of attempts, queueing process anyway", key, error)
+            process.delay(key)
+            return "queued"
     if etag is not None and etag != info.etag:
         log.info("ingest %s: event for etag %s, processing the newer %s", key, etag, info.etag)
     process.delay(key)
@@ -88,13 +105,37 @@ def process(self: Any, key: str, force: bool = False) -> str:
     settings = get_settings()
     inbox, outbox = stores(settings)
     attempt = self.request.retries + 1
-    with _retrying(self, key, settings):
-        info = _existing(inbox, key, "process")
-        if info is None:
-            return "missing"
-        outcome = _deliver(inbox, outbox, info, settings, attempt=attempt, force=force)
+    with _retrying(self, key, settings), _broker_lost(key):
+        try:
+            info = _existing(inbox, key, "process")
+            if info is None:
+                return "missing"
+            outcome = _deliver(inbox, outbox, info, settings, attempt=attempt, force=force)
+        except DocflowError as error:
+            if not _out_of_attempts(self, error, settings):
+                raise
+            # The input could not even be looked at: record that, so the document shows up
+            # under failed/ and `reprocess --failed` finds it once storage is back. If this
+            # write fails too, _retrying allows one more run, and then the sweep finds it.
+            source = Source(key=key, bucket=inbox.bucket)
+            outcome = record_failure(
+                outbox, source, "", error, doc_id=None, attempts=attempt, settings=settings
+            )
     log.info("process %s: %s", key, outcome.status)
     return outcome.status
+
+
+@contextmanager
+def _broker_lost(key: str) -> Iterator[None]:
+    """Give the message back when Redis fails mid-task, rather than let Celery ack it."""
+    try:
+        yield
+    except (redis.RedisError, OperationalError) as error:
+        # A task that raises is acknowledged (acks_on_failure), which here would drop a
+        # document with no output. Requeued, or left unacknowledged if even that fails, it
+        # comes back once Redis does.
+        log.warning("process %s: broker unavailable (%s); giving the message back", key, error)
+        raise Reject(error, requeue=True) from error
 
 
 def _deliver(
@@ -114,10 +155,21 @@ def _deliver(
             message = f"the worker process died on each of {lost} deliveries"
             return fail(Code.WORKER_LOST, message, lost)
         try:
-            return process_key(inbox, outbox, key, settings, attempt=attempt, force=force)
+            return process_key(
+                inbox, outbox, key, settings, attempt=attempt, force=force, classify=_timeout
+            )
         except SoftTimeLimitExceeded:
             limit = settings.task_soft_time_limit
             return fail(Code.TIMEOUT, f"over the {limit} s time limit", attempt)
+
+
+def _timeout(error: DocflowError) -> DocflowError:
+    """A soft time limit hit inside a stage, which the pipeline reports as INTERNAL."""
+    # workers/ never imports Celery, so it cannot tell this exception from a bug.
+    if isinstance(error.__cause__, SoftTimeLimitExceeded):
+        limit = get_settings().task_soft_time_limit
+        return DocflowError(Code.TIMEOUT, f"over the {limit} s time limit", error.stage)
+    return error
 
 
 def start_reprocess(
