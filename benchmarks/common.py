@@ -30,7 +30,7 @@ def nlp_stage(
     """docflow's segment and tag stages, exactly as the pipeline calls them."""
     out = []
     for document in cleaned:
-        segmented = segment(document, nlp)
+        segmented = segment(document, nlp, settings.max_block_chars)
         out.append((segmented, tag(segmented, settings.entity_labels)))
     return out
 

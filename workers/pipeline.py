@@ -62,7 +62,7 @@ def enrich(raw: RawDocument, settings: Settings) -> dict[str, Any]:
     decoded = _timed("read", timings, lambda: decode(raw, settings))
     cleaned = _timed("clean", timings, lambda: clean(decoded))
     nlp = load_model(config.model.name)
-    segmented = _timed("segment", timings, lambda: segment(cleaned, nlp))
+    segmented = _timed("segment", timings, lambda: segment(cleaned, nlp, settings.max_block_chars))
     tagged = _timed("tag", timings, lambda: tag(segmented, settings.entity_labels))
     info = PipelineInfo(config.version, config.config_hash, config.model, now_iso(), timings)
     return render(tagged, info)

@@ -45,8 +45,10 @@ def _client(settings: Settings, pid: int) -> S3Client:
         # botocore's "standard" mode retries throttling, 5xx and dropped connections with
         # backoff; a few tries ride out a blip, a longer outage becomes a Celery retry.
         retries={"mode": "standard", "max_attempts": 4},
+        # Four tries of a hung server must fit well inside the task's soft time limit, so a
+        # stall ends as a Celery retry (and at worst STORAGE), not a TIMEOUT.
         connect_timeout=5,
-        read_timeout=60,
+        read_timeout=20,
     )
     log.debug("new S3 client for %s in process %s", settings.s3_endpoint_url or "AWS", pid)
     client: S3Client = boto3.session.Session().client(

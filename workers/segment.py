@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from spacy.language import Language
 
+from workers.errors import Code, DocflowError
 from workers.model import Block, Cleaned, Mention, Paragraph, Section, Segmented, Span
 from workers.nlp import analyse
 
@@ -59,8 +60,15 @@ class _Placed:
     speaker: str | None
 
 
-def segment(cleaned: Cleaned, nlp: Language) -> Segmented:
+def segment(cleaned: Cleaned, nlp: Language, max_block_chars: int) -> Segmented:
     """Lay blocks out as text and group them into sections; tag sentences and entities once."""
+    longest = max(len(block.text) for block in cleaned.blocks)
+    if longest > max_block_chars:
+        raise DocflowError(
+            Code.TOO_LARGE,
+            f"a {longest}-character paragraph is over the {max_block_chars} cap",
+            "segment",
+        )
     text = PARAGRAPH_BREAK.join(block.text for block in cleaned.blocks)
     placed = _place(cleaned.blocks, text)
     # Headings name entities too; speaker labels stay out of what the model reads.

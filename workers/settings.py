@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     entity_labels: tuple[str, ...] = DEFAULT_LABELS
     max_input_bytes: int = 20_000_000
     max_text_chars: int = 2_000_000
+    # spaCy holds ~3 MB per 1,000 characters of one text while tagging it; no real
+    # paragraph is this long, and a worker must not need gigabytes for one that claims to be.
+    max_block_chars: int = 100_000
 
     # Service: where work and documents live.
     broker_url: str = "redis://127.0.0.1:6379/0"
@@ -74,6 +77,7 @@ class Settings(BaseSettings):
             "entity_labels": list(self.entity_labels),
             "max_input_bytes": self.max_input_bytes,
             "max_text_chars": self.max_text_chars,
+            "max_block_chars": self.max_block_chars,
         }
 
     def config_hash(self, model_name: str, model_version: str) -> str:
