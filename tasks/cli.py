@@ -140,7 +140,7 @@ def events(
 
 @app.command()
 def sweep() -> None:
-    """Queue ingest for every input whose output is missing or older than it."""
+    """Queue processing of every input whose output is missing or older than it."""
     progress, bar = _progress("queueing ingest")
     with progress:
         count = start_sweep(get_settings(), sent=lambda n: progress.advance(bar, n))

@@ -67,14 +67,16 @@ def process_key(
     *,
     attempt: int = 1,
     force: bool = False,
+    known: ObjectInfo | None = None,
     classify: Callable[[DocflowError], DocflowError] = lambda error: error,
 ) -> Outcome:
     """Enrich one input into outbox; transient errors propagate while attempts remain.
 
+    known is what the caller already learnt of the input from the store, saving a HEAD.
     classify may give an error its true code where only the caller knows it (the Celery
     task tells its own soft time limit from a bug), before it is retried or recorded.
     """
-    info = inbox.head(key)
+    info = known or inbox.head(key)
     if info is None:
         log.info("skip %s: no such object (deleted?)", key)
         return Outcome(key, "missing")

@@ -10,7 +10,7 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from kombu.exceptions import OperationalError
 
-from tasks.app import INGEST_QUEUE, PROCESS_QUEUE, task
+from tasks.app import PROCESS_QUEUE, task
 from tasks.deliveries import delivery
 from tasks.enqueue import enqueue
 from tasks.jobs import Outcome, process_key, record_failure, source_of
@@ -156,7 +156,14 @@ def _deliver(
             return fail(Code.WORKER_LOST, message, lost)
         try:
             return process_key(
-                inbox, outbox, key, settings, attempt=attempt, force=force, classify=_timeout
+                inbox,
+                outbox,
+                key,
+                settings,
+                attempt=attempt,
+                force=force,
+                known=info,
+                classify=_timeout,
             )
         except SoftTimeLimitExceeded:
             limit = settings.task_soft_time_limit
@@ -187,9 +194,12 @@ def start_reprocess(
 def start_sweep(
     settings: Settings, *, wait: bool = True, sent: Callable[[int], None] = lambda _: None
 ) -> int:
-    """Queue ingest for every input whose output is missing or older; how many were queued."""
+    """Queue process for every input whose output is missing or older; how many were queued."""
+    # The listing already did ingest's check (the output is missing or older), so these go
+    # straight to the NLP queue, where process still skips any output that became current.
     inbox, outbox = stores(settings)
-    return enqueue(ingest, unprocessed(inbox, outbox), INGEST_QUEUE, settings, wait=wait, sent=sent)
+    keys = unprocessed(inbox, outbox)
+    return enqueue(process, keys, PROCESS_QUEUE, settings, wait=wait, sent=sent)
 
 
 @task(name="docflow.reprocess", **_BULK)
@@ -211,7 +221,7 @@ def reprocess(
 
 @task(name="docflow.sweep", **_BULK)
 def sweep() -> int:
-    """Queue ingest for inputs whose output is missing or older than the input."""
+    """Queue processing of inputs whose output is missing or older than the input."""
     # wait=False: this task runs on the queue it fills, so it must not wait for it to drain.
     count = start_sweep(get_settings(), wait=False)
     log.info("sweep: queued %d", count)

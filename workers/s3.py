@@ -103,17 +103,17 @@ class S3Store:
         return self._info(key, reply)
 
     def get(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
-        """Read one object whole, refusing one over max_bytes before downloading it."""
-        described = self.head(key)
-        if described is None:
-            raise DocflowError(Code.NOT_FOUND, f"no object {key!r}", "read")
-        _check_size(described.size, max_bytes)
+        """Read one object whole, refusing one over max_bytes before downloading its body."""
         reply = self._call(
             "read", key, lambda: self.client.get_object(Bucket=self._bucket, Key=key)
         )
-        # The object may have been replaced since the HEAD: check and describe what is read.
-        _check_size(reply["ContentLength"], max_bytes)
-        data = self._call("read", key, lambda: reply["Body"].read(max_bytes + 1))
+        body = reply["Body"]
+        try:
+            # The headers arrive before the body: an oversized object is refused unread.
+            _check_size(reply["ContentLength"], max_bytes)
+            data = self._call("read", key, lambda: body.read(max_bytes + 1))
+        finally:
+            body.close()
         _check_size(len(data), max_bytes)
         return data, self._info(key, reply)
 
