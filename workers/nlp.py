@@ -10,7 +10,7 @@ import spacy
 from spacy.language import Language
 from spacy.pipeline import Tok2Vec
 
-from workers.model import ModelInfo, Span
+from workers.model import Span
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,6 @@ def load_model(name: str) -> Language:
         nlp.remove_pipe("tok2vec")
     log.info("loaded spaCy model %s with %s", name, nlp.pipe_names)
     return nlp
-
-
-def model_info(nlp: Language) -> ModelInfo:
-    """Name and version as the package states them."""
-    return ModelInfo(name=f"{nlp.meta['lang']}_{nlp.meta['name']}", version=nlp.meta["version"])
 
 
 def analyse(nlp: Language, texts: Sequence[str]) -> Iterator[Analysis]:
