@@ -34,8 +34,13 @@ integration: $(STAMP)
 quality: $(STAMP)
 	$(BIN)/python -m pytest -q -m quality tests/quality
 
+## The figures in the README's benchmark table (about 35 minutes on 2 cores).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/nlp.py --docs 500
+	$(BIN)/python benchmarks/pipeline.py --docs 500
+	$(BIN)/python benchmarks/service.py --docs 500
+	$(BIN)/python benchmarks/memory.py --docs 5000
 
 clean:
 	rm -rf data .mypy_cache .ruff_cache .pytest_cache

@@ -16,7 +16,6 @@ from benchmarks.corpus import (
     synthetic_word,
     varied_input,
 )
-from tests.integration.conftest import REDIS_SERVER
 from workers.settings import get_settings
 
 
@@ -100,7 +99,6 @@ def test_benchmarks_service_reports_overhead_scaling_and_cpu() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not Path(REDIS_SERVER).exists(), reason="needs redis-server")
 def test_benchmarks_service_runs_end_to_end(tmp_path: Path) -> None:
     (run,) = service.measure(3, [1], tmp_path)
     assert run.documents == 3
