@@ -87,6 +87,33 @@ class Process:
                 self.popen.wait(timeout=10)
 
 
+def run_docflow(
+    env: dict[str, str], args: tuple[str, ...], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run the docflow CLI in env; fail the test on a non-zero exit."""
+    done = subprocess.run(
+        [*DOCFLOW, *args],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def push_event(client: redis.Redis, s3: Any, env: dict[str, str], key: str, **fields: Any) -> None:
+    """Push the object-created event MinIO would push for the object now at key."""
+    bucket = env["DOCFLOW_INGEST_BUCKET"]
+    head = s3.head_object(Bucket=bucket, Key=key)
+    event = access_event(
+        bucket, key, etag=head["ETag"].strip('"'), size=head["ContentLength"], **fields
+    )
+    client.rpush(env["DOCFLOW_EVENTS_KEY"], event)
+
+
 def start(name: str, command: list[str], env: dict[str, str], logs: Path) -> Process:
     """Start a command in its own process group, output to logs/name.log."""
     log = logs / f"{name}.log"
@@ -115,17 +142,7 @@ class Stack:
 
     def docflow(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the docflow CLI against the stack; fail the test on a non-zero exit."""
-        done = subprocess.run(
-            [*DOCFLOW, *args],
-            check=False,
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done
+        return run_docflow(self.env, args, timeout=120)
 
     def start(self, name: str, command: list[str], **env: str) -> Process:
         """Start another process, with extra environment, that the stack stops at the end."""
@@ -135,12 +152,7 @@ class Stack:
 
     def notify(self, key: str) -> None:
         """Push the object-created event MinIO would push for the object now at key."""
-        head = self.s3.head_object(Bucket=self.ingest_bucket, Key=key)
-        etag, size = head["ETag"].strip('"'), head["ContentLength"]
-        self.redis.rpush(
-            self.env["DOCFLOW_EVENTS_KEY"],
-            access_event(self.ingest_bucket, key, etag=etag, size=size),
-        )
+        push_event(self.redis, self.s3, self.env, key)
 
     def output(self, key: str, timeout: float = WAIT_SECONDS) -> dict[str, Any]:
         """Wait for an output object and return its JSON."""
@@ -535,17 +547,7 @@ class Service:
 
     def docflow(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the docflow CLI against the service; fail the test on a non-zero exit."""
-        done = subprocess.run(
-            [*DOCFLOW, *args],
-            check=False,
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return done
+        return run_docflow(self.env, args, timeout=300)
 
     def put(self, key: str, body: bytes) -> str:
         """Drop an object in the ingest bucket (bypassing the gate); its etag."""
@@ -557,15 +559,7 @@ class Service:
 
     def notify(self, key: str, **fields: Any) -> None:
         """Push the object-created event MinIO would push for the object now at key."""
-        head = self.s3.head_object(Bucket=self.ingest_bucket, Key=key)
-        event = access_event(
-            self.ingest_bucket,
-            key,
-            etag=head["ETag"].strip('"'),
-            size=head["ContentLength"],
-            **fields,
-        )
-        self.redis.rpush(self.env["DOCFLOW_EVENTS_KEY"], event)
+        push_event(self.redis, self.s3, self.env, key, **fields)
 
     def outputs(self) -> dict[str, list[str]]:
         """Input key -> the kinds of output it has ("enriched", "failed")."""
