@@ -36,6 +36,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # the visibility timeout before another worker gets them; a tenth of it is enough.
             "unacked_restore_interval": max(1, min(60, settings.visibility_timeout // 10)),
             "unacked_restore_throttle": 1,
+            # Restoring takes a lock; a worker SIGKILLed while holding it would block every
+            # other worker's restore for kombu's default 300 s. A scan takes milliseconds.
+            "unacked_mutex_expire": max(5, min(60, settings.visibility_timeout // 10)),
         },
         "broker_connection_retry_on_startup": True,
         # Acknowledge after the task, not before: a worker that dies mid-document leaves the
