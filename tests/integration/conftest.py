@@ -114,6 +114,39 @@ def push_event(client: redis.Redis, s3: Any, env: dict[str, str], key: str, **fi
     client.rpush(env["DOCFLOW_EVENTS_KEY"], event)
 
 
+def deployment_env(
+    s3_env: dict[str, str], broker_url: str, name: str, **settings: str
+) -> dict[str, str]:
+    """The environment of one test deployment: its broker, own buckets and events list."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCFLOW_")}
+    return (
+        env
+        | s3_env
+        | {
+            "DOCFLOW_BROKER_URL": broker_url,
+            "DOCFLOW_INGEST_BUCKET": f"docflow-{name}-in",
+            "DOCFLOW_OUTPUT_BUCKET": f"docflow-{name}-out",
+            "DOCFLOW_EVENTS_KEY": f"docflow:{name.replace('-', ':')}:events",
+            "PYTHONPATH": str(ROOT),
+        }
+        | settings
+    )
+
+
+def with_buckets(env: dict[str, str], endpoint: str) -> Any:
+    """An S3 client for the test at endpoint, with the deployment's two buckets created."""
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
+    for bucket in (env["DOCFLOW_INGEST_BUCKET"], env["DOCFLOW_OUTPUT_BUCKET"]):
+        s3.create_bucket(Bucket=bucket)
+    return s3
+
+
 def start(name: str, command: list[str], env: dict[str, str], logs: Path) -> Process:
     """Start a command in its own process group, output to logs/name.log."""
     log = logs / f"{name}.log"
@@ -242,27 +275,12 @@ def s3_env(logs: Path) -> Iterator[dict[str, str]]:
 def stack(redis_url: str, s3_env: dict[str, str], logs: Path) -> Iterator[Stack]:
     """Buckets of their own, one worker on both queues, the bridge and Flower."""
     run = uuid.uuid4().hex[:8]
-    env = {name: value for name, value in os.environ.items() if not name.startswith("DOCFLOW_")}
-    env |= s3_env | {
-        "DOCFLOW_BROKER_URL": redis_url,
-        "DOCFLOW_INGEST_BUCKET": f"docflow-it-{run}-in",
-        "DOCFLOW_OUTPUT_BUCKET": f"docflow-it-{run}-out",
-        "DOCFLOW_EVENTS_KEY": f"docflow:it:{run}:events",
-        # Retries in seconds rather than a minute, so the suite stays quick.
-        "DOCFLOW_RETRY_BACKOFF": "1",
-        "DOCFLOW_RETRY_BACKOFF_MAX": "2",
-        "PYTHONPATH": str(ROOT),
-    }
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=env["DOCFLOW_S3_ENDPOINT_URL"],
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+    # Retries in seconds rather than a minute, so the suite stays quick.
+    env = deployment_env(
+        s3_env, redis_url, f"it-{run}", DOCFLOW_RETRY_BACKOFF="1", DOCFLOW_RETRY_BACKOFF_MAX="2"
     )
+    s3 = with_buckets(env, env["DOCFLOW_S3_ENDPOINT_URL"])
     buckets = (env["DOCFLOW_INGEST_BUCKET"], env["DOCFLOW_OUTPUT_BUCKET"])
-    for bucket in buckets:
-        s3.create_bucket(Bucket=bucket)
     flower_port = free_port()
     processes = [
         start(
@@ -616,25 +634,14 @@ def service(s3_env: dict[str, str], logs: Path, tmp_path: Path) -> Iterator[Call
         server.data.mkdir()
         server.start()
         gate = S3Gate(s3_env["DOCFLOW_S3_ENDPOINT_URL"])
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCFLOW_")}
-        env |= s3_env | FAULT_SETTINGS | settings
-        env |= {
-            "DOCFLOW_S3_ENDPOINT_URL": gate.url,
-            "DOCFLOW_BROKER_URL": server.url,
-            "DOCFLOW_INGEST_BUCKET": f"docflow-ft-{run}-in",
-            "DOCFLOW_OUTPUT_BUCKET": f"docflow-ft-{run}-out",
-            "DOCFLOW_EVENTS_KEY": f"docflow:ft:{run}:events",
-            "PYTHONPATH": str(ROOT),
-        }
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=s3_env["DOCFLOW_S3_ENDPOINT_URL"],
-            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-            region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        # The service reaches S3 through the gate; the test itself goes around it.
+        env = deployment_env(
+            s3_env,
+            server.url,
+            f"ft-{run}",
+            **(FAULT_SETTINGS | settings | {"DOCFLOW_S3_ENDPOINT_URL": gate.url}),
         )
-        for bucket in (env["DOCFLOW_INGEST_BUCKET"], env["DOCFLOW_OUTPUT_BUCKET"]):
-            s3.create_bucket(Bucket=bucket)
+        s3 = with_buckets(env, s3_env["DOCFLOW_S3_ENDPOINT_URL"])
         made.append(
             Service(
                 env=env,
