@@ -34,7 +34,7 @@ integration: $(STAMP)
 quality: $(STAMP)
 	$(BIN)/python -m pytest -q -m quality tests/quality
 
-## The figures in the README's benchmark table (about 35 minutes on 2 cores).
+## The figures in the README's benchmark table.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/nlp.py --docs 500
