@@ -11,7 +11,7 @@ from spacy.language import Language
 
 from workers.model import Cleaned, Segmented, Tagged
 from workers.nlp import load_model, resolve_model_name
-from workers.segment import segment
+from workers.segment import lay_out, segment_all
 from workers.settings import Settings
 from workers.tag import tag
 
@@ -20,19 +20,19 @@ ROUND_SIZE = 20
 
 
 def docflow_model(settings: Settings) -> Language:
-    """The lean model docflow's workers load (senter + ner), once per process."""
+    """The lean model docflow's workers load (ner alone), once per process."""
     return load_model(resolve_model_name(settings.spacy_model))
 
 
 def nlp_stage(
-    cleaned: Iterable[Cleaned], nlp: Language, settings: Settings
+    cleaned: Sequence[Cleaned], nlp: Language, settings: Settings
 ) -> list[tuple[Segmented, Tagged]]:
-    """docflow's segment and tag stages, exactly as the pipeline calls them."""
-    out = []
-    for document in cleaned:
-        segmented = segment(document, nlp, settings.max_block_chars)
-        out.append((segmented, tag(segmented, settings.entity_labels)))
-    return out
+    """docflow's segment and tag stages on a batch of documents, as the pipeline calls them."""
+    layouts = [lay_out(document, settings.max_block_chars) for document in cleaned]
+    return [
+        (segmented, tag(segmented, settings.entity_labels))
+        for segmented in segment_all(layouts, nlp)
+    ]
 
 
 def rounds(items: Sequence[T], size: int = ROUND_SIZE) -> list[Sequence[T]]:

@@ -9,7 +9,7 @@ from spacy.language import Language
 
 from workers.errors import Code, DocflowError
 from workers.model import Block, Cleaned, Mention, Paragraph, Section, Segmented, Span
-from workers.nlp import analyse
+from workers.nlp import Analysis, analyse
 
 PARAGRAPH_BREAK = "\n\n"
 
@@ -58,10 +58,20 @@ class _Placed:
     start: int
     end: int
     speaker: str | None
+    body_start: int  # after the speaker label, if any
 
 
-def segment(cleaned: Cleaned, nlp: Language, max_block_chars: int) -> Segmented:
-    """Lay blocks out as text and group them into sections; tag sentences and entities once."""
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A cleaned document laid out as one text, before the model reads it."""
+
+    cleaned: Cleaned
+    text: str
+    placed: tuple[_Placed, ...]
+
+
+def lay_out(cleaned: Cleaned, max_block_chars: int) -> Layout:
+    """Join the blocks into the document text, finding who answers; refuse giant blocks."""
     longest = max(len(block.text) for block in cleaned.blocks)
     if longest > max_block_chars:
         raise DocflowError(
@@ -70,30 +80,49 @@ def segment(cleaned: Cleaned, nlp: Language, max_block_chars: int) -> Segmented:
             "segment",
         )
     text = PARAGRAPH_BREAK.join(block.text for block in cleaned.blocks)
-    placed = _place(cleaned.blocks, text)
-    # Headings name entities too; speaker labels stay out of what the model reads.
-    starts = [p.start + _label_length(p) for p in placed]
-    analyses = analyse(nlp, [text[s : p.end] for s, p in zip(starts, placed, strict=True)])
+    return Layout(cleaned, text, tuple(_place(cleaned.blocks, text)))
+
+
+def segment_all(layouts: Sequence[Layout], nlp: Language) -> list[Segmented]:
+    """Sections, paragraphs, sentences and raw mentions of each document, the model run once.
+
+    The model reads each whole document text, as spaCy's own pipeline would, and all of
+    them in one batch: a batch of documents costs less per word than one at a time.
+    """
+    analyses = analyse(nlp, [layout.text for layout in layouts])
+    return [_segmented(layout, found) for layout, found in zip(layouts, analyses, strict=True)]
+
+
+def segment(cleaned: Cleaned, nlp: Language, max_block_chars: int) -> Segmented:
+    """segment_all for one document."""
+    return segment_all([lay_out(cleaned, max_block_chars)], nlp)[0]
+
+
+def _segmented(layout: Layout, found: Analysis) -> Segmented:
+    text = layout.text
+    sentences = iter(found.sentences)
+    sentence = next(sentences, None)
     paragraphs: dict[int, Paragraph] = {}
-    mentions: list[Mention] = []
-    for item, start, found in zip(placed, starts, analyses, strict=True):
-        mentions.extend(
-            Mention(start + s, start + e, text[start + s : start + e], label)
-            for s, e, label in found.entities
-        )
+    for item in layout.placed:
+        inside = []
+        # Sentences never cross a paragraph break; a speaker label stays out of the first.
+        while sentence is not None and sentence.start < item.end:
+            if sentence.end > item.body_start:
+                inside.append(Span(max(sentence.start, item.body_start), sentence.end))
+            sentence = next(sentences, None)
         if item.block.kind == "paragraph":
             paragraphs[item.start] = Paragraph(
                 start=item.start,
                 end=item.end,
-                body_start=start,
-                sentences=tuple(Span(start + s.start, start + s.end) for s in found.sentences),
+                body_start=item.body_start,
+                sentences=tuple(inside),
                 speaker=item.speaker,
             )
     return Segmented(
-        cleaned=cleaned,
+        cleaned=layout.cleaned,
         text=text,
-        sections=_sections(placed, paragraphs, text),
-        mentions=tuple(mentions),
+        sections=_sections(layout.placed, paragraphs, text),
+        mentions=tuple(Mention(s, e, text[s:e], label) for s, e, label in found.entities),
     )
 
 
@@ -103,7 +132,9 @@ def _place(blocks: Sequence[Block], text: str) -> list[_Placed]:
     placed, offset = [], 0
     for block, label in zip(blocks, labels, strict=True):
         end = offset + len(block.text)
-        placed.append(_Placed(block, offset, end, label if label in speakers else None))
+        speaker = label if label in speakers else None
+        body = offset + _label_length(block.text) if speaker else offset
+        placed.append(_Placed(block, offset, end, speaker, body))
         offset = end + len(PARAGRAPH_BREAK)
     return placed
 
@@ -130,10 +161,8 @@ def _real_speakers(labels: Sequence[str | None], text: str) -> set[str]:
     return real
 
 
-def _label_length(placed: _Placed) -> int:
-    if placed.speaker is None:
-        return 0
-    match = _SPEAKER.match(placed.block.text)
+def _label_length(paragraph: str) -> int:
+    match = _SPEAKER.match(paragraph)
     return match.end() if match else 0
 
 

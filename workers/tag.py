@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from workers.model import Entity, Mention, Segmented, Tagged
+from workers.segment import PARAGRAPH_BREAK
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
 _TRAILING = re.compile(r"(?:['’]s|['’])$")
@@ -53,10 +54,13 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     """Normalise, filter, split and fold mentions, then build entities most-mentioned first."""
     allowed = frozenset(labels)
     text = segmented.text
+    speakers = _speaker_labels(segmented)
     mentions = [
         trimmed
         for mention in segmented.mentions
-        if mention.label in allowed and (trimmed := trim(mention, text)) is not None
+        if mention.label in allowed
+        and (trimmed := trim(mention, text)) is not None
+        and _within_a_body(trimmed, speakers)
     ]
     mentions = _split_compounds(mentions, text)
     groups: dict[str, _Group] = {}
@@ -66,7 +70,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_acronyms(groups)
     _fold_person_parts(groups)
     families = _families(groups.values())
-    _find_missed(families, text, _speaker_labels(segmented))
+    _find_missed(families, text, speakers)
     return Tagged(segmented=segmented, entities=_entities(families))
 
 
@@ -94,6 +98,13 @@ def trim(mention: Mention, text: str) -> Mention | None:
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
     return Mention(start, end, text[start:end], mention.label)
+
+
+def _within_a_body(mention: Mention, speakers: Sequence[tuple[int, int]]) -> bool:
+    """False for a name in a speaker label ("Scobell:"), or one that runs across paragraphs."""
+    if PARAGRAPH_BREAK in mention.text:
+        return False
+    return not any(start < mention.end and mention.start < end for start, end in speakers)
 
 
 def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:

@@ -59,7 +59,7 @@ def test_benchmarks_nlp_measures_ratio_and_agreement() -> None:
     assert result.documents == 5
     assert result.words > 0
     assert result.ratio > 0
-    for scores in (result.whole_documents, result.same_blocks):
+    for scores in (result.entities, result.sentences):
         assert 0.0 <= scores.f1 <= 1.0
     assert "ner" in result.docflow_pipes
     assert "parser" in result.full_pipes

@@ -1,0 +1,105 @@
+import pytest
+import spacy
+
+from workers.errors import Code, DocflowError
+from workers.model import Block, Cleaned, Metadata, Source
+from workers.nlp import load_model, resolve_model_name
+from workers.segment import lay_out, segment, segment_all
+from workers.sentences import sentence_spans
+from workers.settings import DEFAULT_LABELS, get_settings
+from workers.tag import tag
+
+_BLANK = spacy.blank("en")
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in sentence_spans(_BLANK(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+        # Closing quotes and brackets written against the mark stay with its sentence;
+        # an opening quote after a space starts the next one.
+        ('He said "no." "Why?" she asked.', ['He said "no."', '"Why?" she asked.']),
+        ("“It is,” he said. “Fine.”", ["“It is,” he said.", "“Fine.”"]),
+        ("(See below.) Then go.", ["(See below.)", "Then go."]),
+        # The tokenizer keeps abbreviations whole, so their dots end nothing.
+        (
+            "Mr. Lee met Dr. Sato in the U.S. on Monday.",
+            ["Mr. Lee met Dr. Sato in the U.S. on Monday."],
+        ),
+        # A word going on in lower case continues the sentence.
+        ("Add 4 oz. cooked rice. Serve.", ["Add 4 oz. cooked rice.", "Serve."]),
+        ("Wait... what? Yes!!", ["Wait... what?", "Yes!!"]),
+        # A line break always ends a sentence.
+        ("first line\nsecond line", ["first line", "second line"]),
+        ("  padded.  ", ["padded."]),
+        ("", []),
+        ("no final mark", ["no final mark"]),
+        ("Version 3.5 shipped. It works.", ["Version 3.5 shipped.", "It works."]),
+    ],
+)
+def test_sentences_split_on_rules(text: str, expected: list[str]) -> None:
+    assert _sentences(text) == expected
+
+
+def _cleaned(*blocks: tuple[str, str]) -> Cleaned:
+    return Cleaned(
+        "sha256:" + "0" * 64,
+        Source("k"),
+        Metadata(),
+        tuple(Block(kind, text) for kind, text in blocks),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def nlp() -> spacy.language.Language:
+    return load_model(resolve_model_name(get_settings().spacy_model))
+
+
+def test_segment_sentences_stay_in_their_paragraph_after_the_speaker(
+    nlp: spacy.language.Language,
+) -> None:
+    document = _cleaned(
+        ("heading", "Talks in Geneva"),
+        ("paragraph", "Andrew Scobell spoke first. He wrote a book"),
+        ("paragraph", "Scobell: Xi Jinping met Vladimir Putin. They talked."),
+        ("paragraph", "Scobell: Putin left Moscow on Monday."),
+    )
+    segmented = segment(document, nlp, 10_000)
+    text = segmented.text
+    paragraphs = [p for section in segmented.sections for p in section.paragraphs]
+    assert [p.speaker for p in paragraphs] == [None, "Scobell", "Scobell"]
+    assert [[text[s.start : s.end] for s in p.sentences] for p in paragraphs] == [
+        ["Andrew Scobell spoke first.", "He wrote a book"],
+        ["Xi Jinping met Vladimir Putin.", "They talked."],
+        ["Putin left Moscow on Monday."],
+    ]
+    for paragraph in paragraphs:
+        assert all(
+            paragraph.body_start <= s.start < s.end <= paragraph.end for s in paragraph.sentences
+        )
+    assert {"Vladimir Putin", "Moscow"} <= {m.text for m in segmented.mentions}
+    # The model reads the labels too; tagging keeps their names out of the entities.
+    entities = {e.text: e for e in tag(segmented, DEFAULT_LABELS).entities}
+    assert [text[m.start : m.end] for m in entities["Andrew Scobell"].mentions] == [
+        "Andrew Scobell"
+    ]
+
+
+def test_segment_all_matches_one_document_at_a_time(nlp: spacy.language.Language) -> None:
+    documents = [
+        _cleaned(("paragraph", f"Angela Merkel visited Paris in {year}. Emmanuel Macron met her."))
+        for year in range(2000, 2006)
+    ] + [_cleaned(("heading", "Notes"), ("paragraph", "Nothing named here, really."))]
+    batched = segment_all([lay_out(d, 10_000) for d in documents], nlp)
+    assert batched == [segment(d, nlp, 10_000) for d in documents]
+
+
+def test_segment_refuses_a_block_over_the_cap() -> None:
+    with pytest.raises(DocflowError) as raised:
+        lay_out(_cleaned(("paragraph", "x" * 101)), 100)
+    assert raised.value.code == Code.TOO_LARGE
+    assert raised.value.stage == "segment"
