@@ -3,10 +3,11 @@
 Usage: python benchmarks/pipeline.py [--docs N] [--corpus plain|html ...] [--round R] [-v]
        (full size: --docs 500)
 
-Whole pipeline: tasks.jobs.process_key over a LocalStore inbox and outbox in a temporary
-folder, per input exactly what `docflow run` does (head, read, decode, clean, segment, tag,
-render, serialise, write with metadata). NLP stage: segment + tag on the same documents,
-cleaned beforehand. Both run in alternating rounds in one process. The stage split sums
+Whole pipeline: tasks.jobs.process_keys over a LocalStore inbox and outbox in a temporary
+folder, in batches of DOCFLOW_BATCH_DOCS exactly as `docflow run` does (per input: head,
+read, decode, clean; the model once per batch; per input: tag, render, serialise, write
+with metadata). NLP stage: segment + tag on the same documents, cleaned beforehand, in
+the same batches. Both run in alternating rounds in one process. The stage split sums
 every output's pipeline.timings_ms; 'store, render, write' is what the whole run spent
 outside those stages.
 """
@@ -30,7 +31,7 @@ from benchmarks.corpus import (
     plain_corpus,
     write_inputs,
 )
-from tasks.jobs import process_key
+from tasks.jobs import Outcome, process_key, process_keys
 from workers.model import Cleaned
 from workers.settings import get_settings
 from workers.store import ENRICHED_PREFIX, LocalStore, output_key
@@ -76,13 +77,15 @@ def measure(corpus: str, documents: int, round_size: int, workdir: Path) -> Pipe
         process_key(inbox, warm_box, item.key, settings)
 
     def run_whole(chunk: Sequence[str]) -> None:
-        for key in chunk:
-            outcome = process_key(inbox, outbox, key, settings)
-            if outcome.status != "enriched":
-                raise RuntimeError(f"{key} was {outcome.status} ({outcome.code})")
+        for batch in common.rounds(chunk, settings.batch_docs):
+            outcomes = process_keys(inbox, outbox, batch, settings)
+            for key, outcome in zip(batch, outcomes, strict=True):
+                if not isinstance(outcome, Outcome) or outcome.status != "enriched":
+                    raise RuntimeError(f"{key} was not enriched: {outcome}")
 
     def run_nlp(chunk: Sequence[str]) -> None:
-        common.nlp_stage([cleaned[key] for key in chunk], nlp, settings)
+        for batch in common.rounds(chunk, settings.batch_docs):
+            common.nlp_stage([cleaned[key] for key in batch], nlp, settings)
 
     seconds = common.interleaved(list(cleaned), round_size, {"whole": run_whole, "nlp": run_nlp})
     stage_ms: dict[str, float] = {}

@@ -1,6 +1,7 @@
 """The docflow command line: `run` is the embedded mode; the service verbs queue work."""
 
 import dataclasses
+import itertools
 import json
 import logging
 import signal
@@ -24,7 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from tasks.events import Bridge
-from tasks.jobs import Outcome, process_key
+from tasks.jobs import Outcome, process_keys
 from tasks.selection import Selection
 from tasks.service import start_reprocess, start_sweep
 from tasks.status import gather
@@ -74,12 +75,35 @@ def run(
         transient=len(inputs) < 2,
     ) as progress:
         bar = progress.add_task("processing", total=len(inputs))
-        for inbox, key in inputs:
-            progress.update(bar, description=key[-40:])
-            outcomes.append(process_key(inbox, outbox, key, settings, force=force))
-            progress.advance(bar)
+        for inbox, keys in _batches(inputs, settings.batch_docs):
+            progress.update(bar, description=keys[0][-40:])
+            outcomes.extend(_process(inbox, outbox, keys, force))
+            progress.advance(bar, len(keys))
     _summary(outcomes, time.perf_counter() - started, out)
     raise typer.Exit(1 if any(o.status == "failed" for o in outcomes) else 0)
+
+
+def _batches(
+    inputs: list[tuple[LocalStore, str]], size: int
+) -> Iterator[tuple[LocalStore, list[str]]]:
+    """Runs of up to size keys from the same folder, in input order."""
+    for root, run in itertools.groupby(inputs, key=lambda item: item[0].root):
+        keys = [key for _, key in run]
+        for start in range(0, len(keys), size):
+            yield LocalStore(root), keys[start : start + size]
+
+
+def _process(inbox: LocalStore, outbox: LocalStore, keys: list[str], force: bool) -> list[Outcome]:
+    """process_keys, trying again at once the keys a transient error stopped."""
+    settings = get_settings()
+    done: dict[str, Outcome] = {}
+    for attempt in range(1, settings.max_attempts + 1):
+        pending = [key for key in keys if key not in done]
+        if not pending:
+            break
+        results = process_keys(inbox, outbox, pending, settings, attempt=attempt, force=force)
+        done.update((k, r) for k, r in zip(pending, results, strict=True) if isinstance(r, Outcome))
+    return [done[key] for key in keys]
 
 
 def _summary(outcomes: list[Outcome], seconds: float, out: Path) -> None:

@@ -1,13 +1,13 @@
 """The body of every ingest: fetch by key, skip if current, enrich, write whole. No Celery here."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from workers.errors import DocflowError
 from workers.model import RawDocument, Source
-from workers.pipeline import current_config, enrich
+from workers.pipeline import current_config, enrich_all
 from workers.settings import Settings
 from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, ObjectInfo, Store, output_key
 from workers.write import JSON_TYPE, dumps, failure_record
@@ -76,33 +76,99 @@ def process_key(
     classify may give an error its true code where only the caller knows it (the Celery
     task tells its own soft time limit from a bug), before it is retried or recorded.
     """
-    info = known or inbox.head(key)
-    if info is None:
-        log.info("skip %s: no such object (deleted?)", key)
-        return Outcome(key, "missing")
-    if not force and is_current(outbox.head(output_key(ENRICHED_PREFIX, key)), info.etag, settings):
-        log.info("skip %s: output is current for etag %s", key, info.etag)
-        return Outcome(key, "skipped")
-    source, etag = source_of(info, inbox.bucket), info.etag
-    doc_id = None
-    try:
-        # The object may have been replaced since the HEAD: describe what was read.
-        data, fetched = inbox.get(key, settings.max_input_bytes)
-        source, etag = source_of(fetched, inbox.bucket), fetched.etag
-        raw = RawDocument(source, data)
-        document = enrich(raw, settings)
-        doc_id = document["doc_id"]
-    except DocflowError as raised:
-        error = classify(raised)
-        if error.transient and attempt < settings.max_attempts:
-            raise
-        return record_failure(
-            outbox, source, etag, error, doc_id=doc_id, attempts=attempt, settings=settings
+    (result,) = process_keys(
+        inbox,
+        outbox,
+        [key],
+        settings,
+        attempt=attempt,
+        force=force,
+        known={key: known} if known else None,
+        classify=classify,
+    )
+    if isinstance(result, DocflowError):
+        raise result
+    return result
+
+
+def process_keys(
+    inbox: Store,
+    outbox: Store,
+    keys: Sequence[str],
+    settings: Settings,
+    *,
+    attempt: int = 1,
+    force: bool = False,
+    known: Mapping[str, ObjectInfo] | None = None,
+    classify: Callable[[DocflowError], DocflowError] = lambda error: error,
+) -> list[Outcome | DocflowError]:
+    """Enrich several inputs into outbox, the model run once over all of them.
+
+    Each key gets its outcome, in order, or, for a transient error while attempts remain,
+    the error itself, for the caller to try that key again. One key's failure is its own.
+    """
+    known = known or {}
+    results: dict[str, Outcome | DocflowError] = {}
+    fetched: list[tuple[str, Source, str, RawDocument]] = []
+    for key in keys:
+        info = None
+        try:
+            info = known.get(key) or inbox.head(key)
+            if info is None:
+                log.info("skip %s: no such object (deleted?)", key)
+                results[key] = Outcome(key, "missing")
+                continue
+            output = None if force else outbox.head(output_key(ENRICHED_PREFIX, key))
+            if output is not None and is_current(output, info.etag, settings):
+                log.info("skip %s: output is current for etag %s", key, info.etag)
+                results[key] = Outcome(key, "skipped")
+                continue
+            # The object may have been replaced since the HEAD: describe what was read.
+            data, got = inbox.get(key, settings.max_input_bytes)
+            source = source_of(got, inbox.bucket)
+            fetched.append((key, source, got.etag, RawDocument(source, data)))
+        except DocflowError as raised:
+            source = source_of(info, inbox.bucket) if info else Source(key, inbox.bucket)
+            etag = info.etag if info else ""
+            error = classify(raised)
+            results[key] = _settle(outbox, source, etag, error, attempt=attempt, settings=settings)
+    enriched = enrich_all([raw for *_, raw in fetched], settings)
+    for (key, source, etag, _), document in zip(fetched, enriched, strict=True):
+        try:
+            if isinstance(document, DocflowError):
+                raise document
+            write_output(outbox, ENRICHED_PREFIX, key, dumps(document), etag, settings=settings)
+            outbox.delete(output_key(FAILED_PREFIX, key))
+        except DocflowError as raised:
+            doc_id = None if isinstance(document, DocflowError) else document["doc_id"]
+            error = classify(raised)
+            results[key] = _settle(
+                outbox, source, etag, error, attempt=attempt, settings=settings, doc_id=doc_id
+            )
+            continue
+        log.info(
+            "enriched %s as %s (%d entities)", key, document["doc_id"], len(document["entities"])
         )
-    write_output(outbox, ENRICHED_PREFIX, key, dumps(document), etag, settings=settings)
-    outbox.delete(output_key(FAILED_PREFIX, key))
-    log.info("enriched %s as %s (%d entities)", key, doc_id, len(document["entities"]))
-    return Outcome(key, "enriched", entities=len(document["entities"]))
+        results[key] = Outcome(key, "enriched", entities=len(document["entities"]))
+    return [results[key] for key in keys]
+
+
+def _settle(
+    outbox: Store,
+    source: Source,
+    etag: str,
+    error: DocflowError,
+    *,
+    attempt: int,
+    settings: Settings,
+    doc_id: str | None = None,
+) -> Outcome | DocflowError:
+    """The error back, to try again, while it is transient and attempts remain; else a record."""
+    if error.transient and attempt < settings.max_attempts:
+        return error
+    return record_failure(
+        outbox, source, etag, error, doc_id=doc_id, attempts=attempt, settings=settings
+    )
 
 
 def record_failure(

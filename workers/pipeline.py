@@ -1,25 +1,27 @@
-"""One document from raw bytes to the enriched JSON object: read, clean, segment, tag."""
+"""Documents from raw bytes to enriched JSON objects: read, clean, segment, tag, render."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from spacy.language import Language
 from spacy.util import get_package_version
 
 from workers import __version__
 from workers.clean import clean
 from workers.errors import Code, DocflowError
-from workers.model import ModelInfo, PipelineInfo, RawDocument
+from workers.model import ModelInfo, PipelineInfo, RawDocument, Segmented
 from workers.nlp import load_model, resolve_model_name
 from workers.read import decode
-from workers.segment import segment
+from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
 from workers.tag import tag
 from workers.write import now_iso, render
 
 T = TypeVar("T")
+Enriched = dict[str, Any] | DocflowError
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +41,10 @@ def current_config(settings: Settings) -> Config:
     return Config(__version__, settings.config_hash(model.name, model.version), model)
 
 
-def _timed(stage: str, timings: dict[str, float], step: Callable[[], T]) -> T:
+def _timed(stage: str, timings: dict[str, float], step: Callable[..., T], *args: Any) -> T:
     started = time.perf_counter()
     try:
-        return step()
+        return step(*args)
     except DocflowError:
         raise
     except RecursionError as exc:
@@ -55,14 +57,67 @@ def _timed(stage: str, timings: dict[str, float], step: Callable[[], T]) -> T:
         timings[stage] = (time.perf_counter() - started) * 1000
 
 
+def enrich_all(raws: Sequence[RawDocument], settings: Settings) -> list[Enriched]:
+    """Run every stage on each document, the model once over all that reach it.
+
+    Each result is the document's enriched object, or the DocflowError that says which
+    stage gave up on it and why; one document's failure never costs another its output.
+    """
+    config = current_config(settings)
+    results: list[Enriched | None] = [None] * len(raws)
+    laid_out: list[tuple[int, Layout, dict[str, float]]] = []
+    for index, raw in enumerate(raws):
+        timings: dict[str, float] = {}
+        try:
+            decoded = _timed("read", timings, decode, raw, settings)
+            cleaned = _timed("clean", timings, clean, decoded)
+            layout = _timed("segment", timings, lay_out, cleaned, settings.max_block_chars)
+        except DocflowError as error:
+            results[index] = error
+            continue
+        laid_out.append((index, layout, timings))
+    nlp = load_model(config.model.name) if laid_out else None
+    for (index, _, timings), segmented in zip(laid_out, _segment(laid_out, nlp), strict=True):
+        try:
+            if isinstance(segmented, DocflowError):
+                raise segmented
+            tagged = _timed("tag", timings, tag, segmented, settings.entity_labels)
+        except DocflowError as error:
+            results[index] = error
+            continue
+        info = PipelineInfo(config.version, config.config_hash, config.model, now_iso(), timings)
+        results[index] = render(tagged, info)
+    return [result for result in results if result is not None]
+
+
+def _segment(
+    laid_out: Sequence[tuple[int, Layout, dict[str, float]]], nlp: Language | None
+) -> list[Segmented | DocflowError]:
+    """segment_all over the batch; should the batch fail, each document on its own.
+
+    Each document's segment time is its share, by length, of the batch's model time.
+    """
+    if nlp is None:
+        return []
+    layouts = [layout for _, layout, _ in laid_out]
+    spent: dict[str, float] = {}
+    try:
+        found: list[Segmented | DocflowError] = list(
+            _timed("segment", spent, segment_all, layouts, nlp)
+        )
+    except DocflowError as error:
+        if len(layouts) == 1:
+            return [error]
+        return [one for item in laid_out for one in _segment([item], nlp)]
+    total = sum(len(layout.text) for layout in layouts) or 1
+    for (_, layout, timings), _ in zip(laid_out, found, strict=True):
+        timings["segment"] += spent["segment"] * len(layout.text) / total
+    return found
+
+
 def enrich(raw: RawDocument, settings: Settings) -> dict[str, Any]:
     """Run every stage on one document; a DocflowError says which stage gave up and why."""
-    config = current_config(settings)
-    timings: dict[str, float] = {}
-    decoded = _timed("read", timings, lambda: decode(raw, settings))
-    cleaned = _timed("clean", timings, lambda: clean(decoded))
-    nlp = load_model(config.model.name)
-    segmented = _timed("segment", timings, lambda: segment(cleaned, nlp, settings.max_block_chars))
-    tagged = _timed("tag", timings, lambda: tag(segmented, settings.entity_labels))
-    info = PipelineInfo(config.version, config.config_hash, config.model, now_iso(), timings)
-    return render(tagged, info)
+    (result,) = enrich_all([raw], settings)
+    if isinstance(result, DocflowError):
+        raise result
+    return result

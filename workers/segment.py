@@ -68,6 +68,9 @@ class Layout:
     cleaned: Cleaned
     text: str
     placed: tuple[_Placed, ...]
+    # What the model reads: runs of whole blocks, each at most max_block_chars long, so
+    # a long document costs the model no more memory than its longest paragraph may.
+    pieces: tuple[tuple[int, int], ...]
 
 
 def lay_out(cleaned: Cleaned, max_block_chars: int) -> Layout:
@@ -80,17 +83,40 @@ def lay_out(cleaned: Cleaned, max_block_chars: int) -> Layout:
             "segment",
         )
     text = PARAGRAPH_BREAK.join(block.text for block in cleaned.blocks)
-    return Layout(cleaned, text, tuple(_place(cleaned.blocks, text)))
+    placed = tuple(_place(cleaned.blocks, text))
+    return Layout(cleaned, text, placed, _pieces(placed, max_block_chars))
+
+
+def _pieces(placed: Sequence[_Placed], limit: int) -> tuple[tuple[int, int], ...]:
+    """Consecutive blocks grouped into spans of text no longer than limit."""
+    pieces = [(placed[0].start, placed[0].end)]
+    for item in placed[1:]:
+        start, _ = pieces[-1]
+        if item.end - start <= limit:
+            pieces[-1] = (start, item.end)
+        else:
+            pieces.append((item.start, item.end))
+    return tuple(pieces)
 
 
 def segment_all(layouts: Sequence[Layout], nlp: Language) -> list[Segmented]:
     """Sections, paragraphs, sentences and raw mentions of each document, the model run once.
 
-    The model reads each whole document text, as spaCy's own pipeline would, and all of
-    them in one batch: a batch of documents costs less per word than one at a time.
+    The model reads each whole document text, as spaCy's own pipeline would (a very
+    long one in pieces of whole paragraphs), and all of them in one batch: a batch of
+    documents costs less per word than one at a time.
     """
-    analyses = analyse(nlp, [layout.text for layout in layouts])
-    return [_segmented(layout, found) for layout, found in zip(layouts, analyses, strict=True)]
+    texts = [layout.text[start:end] for layout in layouts for start, end in layout.pieces]
+    analyses = iter(list(analyse(nlp, texts)))
+    segmented = []
+    for layout in layouts:
+        sentences: list[Span] = []
+        entities: list[tuple[int, int, str]] = []
+        for (offset, _), found in zip(layout.pieces, analyses, strict=False):
+            sentences.extend(Span(offset + s.start, offset + s.end) for s in found.sentences)
+            entities.extend((offset + s, offset + e, label) for s, e, label in found.entities)
+        segmented.append(_segmented(layout, Analysis(tuple(sentences), tuple(entities))))
+    return segmented
 
 
 def segment(cleaned: Cleaned, nlp: Language, max_block_chars: int) -> Segmented:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # spaCy holds ~3 MB per 1,000 characters of one text while tagging it; no real
     # paragraph is this long, and a worker must not need gigabytes for one that claims to be.
     max_block_chars: int = 100_000
+    batch_docs: int = Field(
+        default=20,
+        ge=1,
+        description="documents `docflow run` hands the model together; more cost less per word",
+    )
 
     # Service: where work and documents live.
     broker_url: str = "redis://127.0.0.1:6379/0"

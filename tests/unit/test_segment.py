@@ -98,6 +98,23 @@ def test_segment_all_matches_one_document_at_a_time(nlp: spacy.language.Language
     assert batched == [segment(d, nlp, 10_000) for d in documents]
 
 
+def test_segment_reads_a_long_document_in_pieces_of_whole_paragraphs(
+    nlp: spacy.language.Language,
+) -> None:
+    paragraphs = [f"Angela Merkel met Emmanuel Macron in Paris on day {n}." for n in range(6)]
+    document = _cleaned(*(("paragraph", p) for p in paragraphs))
+    limit = len(paragraphs[0]) * 2 + 2  # two paragraphs and the break between them
+    layout = lay_out(document, limit)
+    assert len(layout.pieces) == 3
+    assert all(end - start <= limit for start, end in layout.pieces)
+    pieced = segment_all([layout], nlp)[0]
+    whole = segment(document, nlp, 10_000)
+    assert pieced.sections == whole.sections
+    assert [m.text for m in pieced.mentions] == [m.text for m in whole.mentions]
+    assert all(pieced.text[m.start : m.end] == m.text for m in pieced.mentions)
+    assert sum(m.text == "Paris" for m in pieced.mentions) == 6
+
+
 def test_segment_refuses_a_block_over_the_cap() -> None:
     with pytest.raises(DocflowError) as raised:
         lay_out(_cleaned(("paragraph", "x" * 101)), 100)

@@ -1,0 +1,131 @@
+"""process_keys: a batch of inputs, the model run once, each key's outcome its own."""
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from spacy.language import Language
+
+from tasks.jobs import Outcome, process_key, process_keys
+from workers import pipeline
+from workers.errors import Code, DocflowError
+from workers.model import Segmented
+from workers.segment import Layout
+from workers.settings import get_settings
+from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, LocalStore, ObjectInfo, output_key
+
+ARTICLE = (
+    "Angela Merkel met Emmanuel Macron in Paris on Monday. The two leaders spoke for an hour "
+    "about trade, energy and the war in Ukraine, aides said afterwards.\n\n"
+    "Macron said the talks had been useful. Merkel left for Berlin in the evening."
+)
+
+
+class FlakyStore(LocalStore):
+    """A folder whose GET of some keys fails the way an S3 outage does."""
+
+    def __init__(self, root: Path, broken: set[str]) -> None:
+        super().__init__(root)
+        self.broken = broken
+
+    def get(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
+        if key in self.broken:
+            raise DocflowError(Code.STORAGE, "connection reset", "read")
+        return super().get(key, max_bytes)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"good{n}.txt").write_text(ARTICLE.replace("Monday", f"day {n}"))
+    (folder / "empty.txt").write_text("   \n")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    return folder
+
+
+def _output(outbox: LocalStore, prefix: str, key: str) -> dict[str, object] | None:
+    path = outbox.root / output_key(prefix, key)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def test_jobs_batch_gives_each_key_its_own_outcome_in_order(inbox: Path, tmp_path: Path) -> None:
+    outbox = LocalStore(tmp_path / "out")
+    keys = ["good0.txt", "empty.txt", "good1.txt", "gone.txt", "binary.txt", "good2.txt"]
+    results = process_keys(LocalStore(inbox), outbox, keys, get_settings())
+    assert all(isinstance(r, Outcome) for r in results)
+    assert [(r.key, r.status, r.code) for r in results if isinstance(r, Outcome)] == [
+        ("good0.txt", "enriched", None),
+        ("empty.txt", "failed", "EMPTY"),
+        ("good1.txt", "enriched", None),
+        ("gone.txt", "missing", None),
+        ("binary.txt", "failed", "UNSUPPORTED_TYPE"),
+        ("good2.txt", "enriched", None),
+    ]
+    for n in range(3):
+        document = _output(outbox, ENRICHED_PREFIX, f"good{n}.txt")
+        assert document is not None
+        assert f"day {n}" in str(document["text"])
+        timings = document["pipeline"]["timings_ms"]  # type: ignore[index]
+        assert timings["segment"] > 0
+    # The batch gives the same documents as one key at a time, apart from the clock.
+    alone = LocalStore(tmp_path / "alone")
+    process_key(LocalStore(inbox), alone, "good1.txt", get_settings())
+    batched, single = (_output(box, ENRICHED_PREFIX, "good1.txt") for box in (outbox, alone))
+    assert batched is not None and single is not None
+    for document in (batched, single):
+        del document["pipeline"]["processed_at"], document["pipeline"]["timings_ms"]  # type: ignore[attr-defined]
+    assert batched == single
+
+
+def test_jobs_batch_hands_back_a_transient_error_and_finishes_the_rest(
+    inbox: Path, tmp_path: Path
+) -> None:
+    outbox = LocalStore(tmp_path / "out")
+    flaky = FlakyStore(inbox, {"good1.txt"})
+    keys = ["good0.txt", "good1.txt", "good2.txt"]
+    settings = get_settings()
+    first = process_keys(flaky, outbox, keys, settings, attempt=1)
+    assert isinstance(first[1], DocflowError) and first[1].code == Code.STORAGE
+    assert [r.status for r in first if isinstance(r, Outcome)] == ["enriched", "enriched"]
+    assert _output(outbox, FAILED_PREFIX, "good1.txt") is None
+    # On the last attempt the same error becomes a failure record.
+    (last,) = process_keys(flaky, outbox, ["good1.txt"], settings, attempt=settings.max_attempts)
+    assert isinstance(last, Outcome) and last.code == "STORAGE"
+    record = _output(outbox, FAILED_PREFIX, "good1.txt")
+    assert record is not None and record["attempts"] == settings.max_attempts
+    # And once storage is back, the key goes through and its failure record goes.
+    flaky.broken.clear()
+    (done,) = process_keys(flaky, outbox, ["good1.txt"], settings)
+    assert isinstance(done, Outcome) and done.status == "enriched"
+    assert _output(outbox, FAILED_PREFIX, "good1.txt") is None
+
+
+def test_jobs_batch_model_failure_costs_only_the_document_that_caused_it(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.segment_all
+
+    def choke_on_day_1(layouts: Sequence[Layout], nlp: Language) -> list[Segmented]:
+        if any("day 1" in layout.text for layout in layouts):
+            raise RuntimeError("the model fell over")
+        return real(layouts, nlp)
+
+    monkeypatch.setattr(pipeline, "segment_all", choke_on_day_1)
+    outbox = LocalStore(tmp_path / "out")
+    keys = ["good0.txt", "good1.txt", "good2.txt"]
+    results = process_keys(LocalStore(inbox), outbox, keys, get_settings())
+    assert [(r.status, r.code) for r in results if isinstance(r, Outcome)] == [
+        ("enriched", None),
+        ("failed", "INTERNAL"),
+        ("enriched", None),
+    ]
+    record = _output(outbox, FAILED_PREFIX, "good1.txt")
+    assert record is not None
+    assert record["error"] == {
+        "code": "INTERNAL",
+        "message": "RuntimeError: the model fell over",
+        "stage": "segment",
+    }
