@@ -78,15 +78,18 @@ def enrich_all(raws: Sequence[RawDocument], settings: Settings) -> list[Enriched
         laid_out.append((index, layout, timings))
     nlp = load_model(config.model.name) if laid_out else None
     for (index, _, timings), segmented in zip(laid_out, _segment(laid_out, nlp), strict=True):
+        if isinstance(segmented, DocflowError):
+            results[index] = segmented
+            continue
         try:
-            if isinstance(segmented, DocflowError):
-                raise segmented
             tagged = _timed("tag", timings, tag, segmented, settings.entity_labels)
+            info = PipelineInfo(
+                config.version, config.config_hash, config.model, now_iso(), timings
+            )
+            # Rendering is not a timed stage; it fails on its own, like one.
+            results[index] = _timed("write", {}, render, tagged, info)
         except DocflowError as error:
             results[index] = error
-            continue
-        info = PipelineInfo(config.version, config.config_hash, config.model, now_iso(), timings)
-        results[index] = render(tagged, info)
     return [result for result in results if result is not None]
 
 
