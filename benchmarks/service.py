@@ -8,10 +8,11 @@ S3 server (a process of its own, so it does not share the GIL with this client),
 
 - service: a `celery -A tasks.app worker --pool prefork --concurrency c` on both queues,
   waits until every child has loaded its model, then times from `docflow submit` (upload
-  of N plain-text articles to the ingest bucket) and `docflow sweep` (ingest tasks, which
-  queue process tasks) until the worker has logged the last output written;
+  of N plain-text articles to the ingest bucket) and `docflow sweep` (process_batch tasks
+  of DOCFLOW_BATCH_DOCS keys each) until the worker has logged the last output written;
 - in-process: c forked processes, each with its model loaded, running
-  tasks.jobs.process_key over local folders on the same N documents.
+  tasks.jobs.process_keys over local folders on the same N documents, in batches of
+  DOCFLOW_BATCH_DOCS as `docflow run` does.
 
 It reports docs/s of both, their ratio, the 2-vs-1 scaling, and the CPU seconds the moto
 S3 server, redis-server and the worker spent, since they share this machine's cores.
@@ -36,7 +37,8 @@ import boto3
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
 from benchmarks.corpus import ROOT, describe, plain_corpus, write_inputs
 from tasks.app import app
-from tasks.jobs import process_key
+from tasks.enqueue import chunks
+from tasks.jobs import Outcome, process_key, process_keys
 from tasks.service import start_sweep
 from tasks.submit import submit
 from tests.integration.conftest import (
@@ -241,12 +243,13 @@ def _warm(inbox: Path, outbox: Path, key: str, ready: "multiprocessing.Queue[int
     ready.put(os.getpid())
 
 
-def _enrich(key: str) -> str:
-    return process_key(_INBOX, _OUTBOX, key, get_settings()).status
+def _enrich(keys: list[str]) -> list[str]:
+    outcomes = process_keys(_INBOX, _OUTBOX, keys, get_settings())
+    return [o.status if isinstance(o, Outcome) else o.code for o in outcomes]
 
 
 def run_in_process(folder: Path, workers: int, workdir: Path) -> float:
-    """Seconds for workers forked processes to enrich every file of folder."""
+    """Seconds for workers forked processes to enrich every file of folder, in batches."""
     keys = sorted(path.name for path in folder.iterdir())
     outbox = workdir / f"in-process-{workers}" / "out"
     context = multiprocessing.get_context("fork")
@@ -256,7 +259,8 @@ def run_in_process(folder: Path, workers: int, workdir: Path) -> float:
         for _ in range(workers):
             ready.get(timeout=300)
         started = time.perf_counter()
-        statuses = pool.map(_enrich, keys, chunksize=1)
+        batches = list(chunks(keys, get_settings().batch_docs))
+        statuses = [s for batch in pool.map(_enrich, batches, chunksize=1) for s in batch]
         seconds = time.perf_counter() - started
     if statuses.count("enriched") != len(keys):
         raise RuntimeError(f"in-process run enriched {statuses.count('enriched')} of {len(keys)}")

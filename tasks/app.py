@@ -79,7 +79,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             name: {"exchange": name, "routing_key": name} for name in (INGEST_QUEUE, PROCESS_QUEUE)
         },
         "task_default_queue": INGEST_QUEUE,
-        "task_routes": {"docflow.process": {"queue": PROCESS_QUEUE}},
+        "task_routes": {
+            name: {"queue": PROCESS_QUEUE} for name in ("docflow.process", "docflow.process_batch")
+        },
         "beat_schedule": {
             "sweep": {
                 "task": "docflow.sweep",

@@ -28,23 +28,30 @@ def enqueue(
     settings: Settings,
     kwargs: dict[str, Any] | None = None,
     *,
+    batch: tuple[Any, int] | None = None,
     wait: bool = True,
     sent: Callable[[int], None] = lambda _: None,
 ) -> int:
-    """Send task(key, **kwargs) for every key, chunk by chunk; the number sent.
+    """Send task(key, **kwargs) for every key, chunk by chunk; the number of keys sent.
 
-    While the queue holds max_backlog tasks it waits for room, or with wait=False stops
-    there (a task feeding its own queue would otherwise wait on itself).
+    With batch (batch_task, size), keys go size to a message as batch_task([key, ...],
+    **kwargs), and only a key left on its own goes as task(key). While the queue holds
+    max_backlog messages it waits for room, or with wait=False stops there (a task feeding
+    its own queue would otherwise wait on itself).
     """
+    batch_task, size = batch or (task, 1)
     total = 0
-    for chunk in chunks(keys, settings.enqueue_chunk):
+    for chunk in chunks(keys, settings.enqueue_chunk * size):
         if not _room(settings, queue, wait=wait):
-            log.warning("%s is full; stopped after %d tasks, the rest come next time", queue, total)
+            log.warning("%s is full; stopped after %d keys, the rest come next time", queue, total)
             break
         # One pooled connection per chunk rather than one per message.
         with task.app.producer_or_acquire() as producer:
-            for key in chunk:
-                task.apply_async((key,), kwargs or {}, producer=producer)
+            for group in chunks(chunk, size):
+                if len(group) == 1:
+                    task.apply_async((group[0],), kwargs or {}, producer=producer)
+                else:
+                    batch_task.apply_async((group,), kwargs or {}, producer=producer)
         total += len(chunk)
         sent(len(chunk))
     return total

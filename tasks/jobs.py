@@ -132,7 +132,7 @@ def process_keys(
             etag = info.etag if info else ""
             error = classify(raised)
             results[key] = _settle(outbox, source, etag, error, attempt=attempt, settings=settings)
-    enriched = enrich_all([raw for *_, raw in fetched], settings)
+    enriched = enrich_all([raw for *_, raw in fetched], settings, classify)
     for (key, source, etag, _), document in zip(fetched, enriched, strict=True):
         try:
             if isinstance(document, DocflowError):

@@ -1,7 +1,8 @@
 """The Celery tasks: thin wrappers that pass keys to tasks.jobs and record what happened."""
 
+import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,7 +14,7 @@ from kombu.exceptions import OperationalError
 from tasks.app import PROCESS_QUEUE, task
 from tasks.deliveries import delivery
 from tasks.enqueue import enqueue
-from tasks.jobs import Outcome, process_key, record_failure, source_of
+from tasks.jobs import Outcome, process_key, process_keys, record_failure, source_of
 from tasks.selection import Selection, has_current_output, select, unprocessed
 from workers.errors import Code, DocflowError
 from workers.model import Source
@@ -125,6 +126,69 @@ def process(self: Any, key: str, force: bool = False) -> str:
     return outcome.status
 
 
+class _BatchTimeoutError(Exception):
+    """A batch cut short by its time limit: each of its keys goes on alone."""
+
+
+@task(name="docflow.process_batch")
+def process_batch(keys: list[str], force: bool = False) -> str:
+    """Enrich several inputs with one pass of the model; if the batch goes wrong, each alone.
+
+    Sweep and reprocess send these. Each key's outcome is its own, as in process; a key
+    that meets a transient error, and every key of a batch that killed its worker or ran
+    out of time, is sent on as a process task of its own, with that task's attempts,
+    delivery count and time limit, so one bad document never costs the others.
+    """
+    settings = get_settings()
+    inbox, outbox = stores(settings)
+    batch = batch_name(keys)
+    # Sending keys on needs Redis too: it fails as a whole, giving the message back.
+    with _broker_lost(batch):
+        with delivery(batch, "", settings) as lost:
+            if lost:
+                return _alone(keys, force, f"{lost} earlier deliveries never finished")
+            try:
+                results = process_keys(
+                    inbox, outbox, keys, settings, force=force, classify=_split_on_timeout
+                )
+            except (SoftTimeLimitExceeded, _BatchTimeoutError):
+                limit = settings.task_soft_time_limit
+                return _alone(keys, force, f"over the {limit} s time limit")
+            except DocflowError as error:  # a failure record that could not be written
+                return _alone(keys, force, str(error))
+        again = []
+        for key, result in zip(keys, results, strict=True):
+            if isinstance(result, DocflowError):
+                log.warning("process %s: %s; sending it on alone", key, result)
+                again.append(key)
+            else:
+                log.info("process %s: %s", key, result.status)
+        for key in again:
+            process.apply_async((key,), {"force": force}, countdown=settings.retry_backoff)
+    return f"{len(keys) - len(again)} done, {len(again)} sent on"
+
+
+def batch_name(keys: list[str]) -> str:
+    """What a batch's deliveries are counted under (tasks.deliveries), from its keys."""
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    return f"batch:{digest[:16]}"
+
+
+def _alone(keys: list[str], force: bool, why: str) -> str:
+    """Send every key of a batch on as a process task of its own."""
+    log.warning("batch of %d from %s: %s; sending each key alone", len(keys), keys[0], why)
+    for key in keys:
+        process.apply_async((key,), {"force": force})
+    return f"0 done, {len(keys)} sent on"
+
+
+def _split_on_timeout(error: DocflowError) -> DocflowError:
+    """In a batch, the soft time limit says nothing about the document it hit."""
+    if isinstance(error.__cause__, SoftTimeLimitExceeded):
+        raise _BatchTimeoutError(str(error)) from error
+    return error
+
+
 @contextmanager
 def _broker_lost(key: str) -> Iterator[None]:
     """Give the message back when Redis fails mid-task, rather than let Celery ack it."""
@@ -188,7 +252,7 @@ def start_reprocess(
     """Queue process for every selected input; how many were queued."""
     inbox, outbox = stores(settings)
     keys = select(selection, inbox, outbox, settings)
-    return enqueue(process, keys, PROCESS_QUEUE, settings, {"force": force}, sent=sent)
+    return _enqueue_process(keys, settings, {"force": force}, sent=sent)
 
 
 def start_sweep(
@@ -199,7 +263,22 @@ def start_sweep(
     # straight to the NLP queue, where process still skips any output that became current.
     inbox, outbox = stores(settings)
     keys = unprocessed(inbox, outbox)
-    return enqueue(process, keys, PROCESS_QUEUE, settings, wait=wait, sent=sent)
+    return _enqueue_process(keys, settings, {}, wait=wait, sent=sent)
+
+
+def _enqueue_process(
+    keys: Iterable[str],
+    settings: Settings,
+    kwargs: dict[str, Any],
+    *,
+    wait: bool = True,
+    sent: Callable[[int], None],
+) -> int:
+    """Queue keys for the NLP workers, batch_docs keys to a message (a lone key as process)."""
+    batch = (process_batch, settings.batch_docs)
+    return enqueue(
+        process, keys, PROCESS_QUEUE, settings, kwargs, batch=batch, wait=wait, sent=sent
+    )
 
 
 @task(name="docflow.reprocess", **_BULK)

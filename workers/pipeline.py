@@ -57,11 +57,18 @@ def _timed(stage: str, timings: dict[str, float], step: Callable[..., T], *args:
         timings[stage] = (time.perf_counter() - started) * 1000
 
 
-def enrich_all(raws: Sequence[RawDocument], settings: Settings) -> list[Enriched]:
+def enrich_all(
+    raws: Sequence[RawDocument],
+    settings: Settings,
+    classify: Callable[[DocflowError], DocflowError] = lambda error: error,
+) -> list[Enriched]:
     """Run every stage on each document, the model once over all that reach it.
 
     Each result is the document's enriched object, or the DocflowError that says which
     stage gave up on it and why; one document's failure never costs another its output.
+    Should the model fail on the batch, classify sees the error first (it may raise, when
+    the caller knows the failure is not any document's doing) before each document is
+    tried alone.
     """
     config = current_config(settings)
     results: list[Enriched | None] = [None] * len(raws)
@@ -77,7 +84,8 @@ def enrich_all(raws: Sequence[RawDocument], settings: Settings) -> list[Enriched
             continue
         laid_out.append((index, layout, timings))
     nlp = load_model(config.model.name) if laid_out else None
-    for (index, _, timings), segmented in zip(laid_out, _segment(laid_out, nlp), strict=True):
+    found = _segment(laid_out, nlp, classify)
+    for (index, _, timings), segmented in zip(laid_out, found, strict=True):
         if isinstance(segmented, DocflowError):
             results[index] = segmented
             continue
@@ -94,7 +102,9 @@ def enrich_all(raws: Sequence[RawDocument], settings: Settings) -> list[Enriched
 
 
 def _segment(
-    laid_out: Sequence[tuple[int, Layout, dict[str, float]]], nlp: Language | None
+    laid_out: Sequence[tuple[int, Layout, dict[str, float]]],
+    nlp: Language | None,
+    classify: Callable[[DocflowError], DocflowError],
 ) -> list[Segmented | DocflowError]:
     """segment_all over the batch; should the batch fail, each document on its own.
 
@@ -110,8 +120,9 @@ def _segment(
         )
     except DocflowError as error:
         if len(layouts) == 1:
-            return [error]
-        return [one for item in laid_out for one in _segment([item], nlp)]
+            return [classify(error)]
+        classify(error)
+        return [one for item in laid_out for one in _segment([item], nlp, classify)]
     total = sum(len(layout.text) for layout in layouts) or 1
     for (_, layout, timings), _ in zip(laid_out, found, strict=True):
         timings["segment"] += spent["segment"] * len(layout.text) / total

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     batch_docs: int = Field(
         default=20,
         ge=1,
-        description="documents `docflow run` hands the model together; more cost less per word",
+        description="documents the model reads together in `docflow run`, and per process "
+        "message from sweep and reprocess; more cost less per word",
     )
 
     # Service: where work and documents live.

@@ -347,6 +347,9 @@ def prefix(request: pytest.FixtureRequest) -> str:
 # Short enough that an unacknowledged message comes back within a test, long enough to
 # satisfy the app's check: over DOCFLOW_TASK_TIME_LIMIT + DOCFLOW_RETRY_BACKOFF_MAX.
 FAULT_SETTINGS = {
+    # One key per process message, as from events: the tests below that want batches (as
+    # sweep and reprocess send by default) ask for them.
+    "DOCFLOW_BATCH_DOCS": "1",
     "DOCFLOW_VISIBILITY_TIMEOUT": "12",
     "DOCFLOW_TASK_SOFT_TIME_LIMIT": "6",
     "DOCFLOW_TASK_TIME_LIMIT": "8",

@@ -80,15 +80,23 @@ def in_flight(service: Service, key: str) -> None:
     wait_for(f"{key} to be in flight", lambda: service.redis.exists(counter_key(key, etag)))
 
 
+@pytest.mark.parametrize("batch_docs", ["1", "4"])
 def test_faults_killed_worker_is_redelivered_and_completes_once(
-    service: MakeService, clean_run: CleanRun
+    service: MakeService, clean_run: CleanRun, batch_docs: str
 ) -> None:
-    svc = service()
+    svc = service(DOCFLOW_BATCH_DOCS=batch_docs)
     svc.start_worker()
     inputs = {"killed/long.txt": LONG, "killed/next.txt": ARTICLES["news.txt"]}
     put_all(svc, inputs)
     reprocess(svc, "killed/")
-    in_flight(svc, "killed/long.txt")
+    if batch_docs == "1":
+        in_flight(svc, "killed/long.txt")
+        redelivered = r"killed/long.txt: 1 earlier deliveries never finished"
+    else:
+        counter = counter_key(service_module.batch_name(sorted(inputs)), "")
+        wait_for("the batch to be in flight", lambda: svc.redis.exists(counter))
+        # The redelivered batch sends each key on alone, in case one of them killed it.
+        redelivered = r"batch of 2 from killed/long.txt: 1 earlier deliveries never finished"
     svc.kill_worker()
     assert svc.outputs() == {}
     # The message was never acknowledged: Redis hands it out again after the visibility
@@ -96,8 +104,8 @@ def test_faults_killed_worker_is_redelivered_and_completes_once(
     svc.start_worker()
     svc.wait_outputs(list(inputs))
     check_outputs(svc, inputs, clean_run)
-    assert svc.log_count(r"killed/long.txt: 1 earlier deliveries never finished") == 1
-    assert svc.processed("killed/long.txt") == 1
+    assert svc.log_count(redelivered) == 1
+    assert [svc.processed(key) for key in inputs] == [1, 1]
 
 
 def test_faults_sigterm_finishes_the_document_in_flight(
@@ -218,10 +226,11 @@ def test_faults_bridge_killed_holding_an_event_sends_it_after_restart(
     assert svc.redis.llen(pending) == 0
 
 
+@pytest.mark.parametrize("batch_docs", ["1", "4"])
 def test_faults_poison_document_that_kills_its_worker_ends_as_worker_lost(
-    service: MakeService, clean_run: CleanRun
+    service: MakeService, clean_run: CleanRun, batch_docs: str
 ) -> None:
-    svc = service()
+    svc = service(DOCFLOW_BATCH_DOCS=batch_docs)
     svc.start_worker()
     poison = "poison/a-killer.txt"
     behind = {f"poison/b-{name}": body for name, body in ARTICLES.items()}
@@ -229,13 +238,20 @@ def test_faults_poison_document_that_kills_its_worker_ends_as_worker_lost(
     put_all(svc, inputs)
     etag = svc.s3.head_object(Bucket=svc.ingest_bucket, Key=poison)["ETag"].strip('"')
     counter = counter_key(poison, etag)
+    # With batches, the poison first kills the batch it came in; then it goes on alone.
+    batch = counter_key(service_module.batch_name(sorted(inputs)), "")
     stop = threading.Event()
 
     def oom_killer() -> None:
         # Whatever child holds the poison document dies, as the OOM killer would do it,
         # until the delivery cap is reached (the count then reads 4 and a record is written).
         killed = 0
+        killed_batch = batch_docs == "1"
         while not stop.is_set():
+            if not killed_batch and svc.redis.exists(batch):
+                for child in svc.children():
+                    os.kill(child, signal.SIGKILL)
+                killed_batch = True
             delivery = int(svc.redis.get(counter) or 0)
             if killed < delivery <= 3:
                 # One child at a time, so the one alive now holds the poison document.
@@ -286,22 +302,33 @@ def test_faults_hard_time_limit_is_redelivered_then_ends_as_worker_lost(
         assert comparable(document) == comparable(clean_run(key, body))
 
 
-def test_faults_soft_time_limit_records_timeout(service: MakeService) -> None:
+@pytest.mark.parametrize("batch_docs", ["1", "4"])
+def test_faults_soft_time_limit_records_timeout(
+    service: MakeService, clean_run: CleanRun, batch_docs: str
+) -> None:
     svc = service(
         DOCFLOW_TASK_SOFT_TIME_LIMIT="2",
         DOCFLOW_TASK_TIME_LIMIT="60",
         DOCFLOW_VISIBILITY_TIMEOUT="70",
+        DOCFLOW_BATCH_DOCS=batch_docs,
     )
     svc.start_worker()
-    key = "slow/huge.txt"
-    svc.put(key, b"\n\n".join([SEED] * 100))
+    key, quick = "slow/a-huge.txt", "slow/b-news.txt"
+    inputs = {key: b"\n\n".join([SEED] * 100), quick: ARTICLES["news.txt"]}
+    put_all(svc, inputs)
     reprocess(svc, "slow/")
-    svc.wait_outputs([key], timeout=120)
+    svc.wait_outputs(list(inputs), timeout=120)
     kind, record = svc.output(key)
     assert kind == "failed"
     validate(record, "failure.v1.json")
     assert record["error"]["code"] == "TIMEOUT"
     assert record["attempts"] == 1
+    _, document = svc.output(quick)
+    assert comparable(document) == comparable(clean_run(quick, inputs[quick]))
+    # In a batch, the time limit says nothing of which document was slow: each goes on
+    # alone, under a time limit of its own, before anything is recorded.
+    sent_on = svc.log_count(r"batch of 2 from slow/a-huge.txt: over the 2 s time limit")
+    assert sent_on == (1 if batch_docs == "4" else 0)
 
 
 def test_faults_broker_error_mid_task_gives_the_message_back(
