@@ -77,7 +77,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
 def trim(mention: Mention, text: str) -> Mention | None:
     """Drop a leading 'the', a possessive and stray punctuation from a mention.
 
-    >>> trim(Mention(0, 36, "the International Criminal Court’s", "ORG"),
+    >>> trim(Mention(0, 34, "the International Criminal Court’s", "ORG"),
     ...      "the International Criminal Court’s warrant").text
     'International Criminal Court'
     """
@@ -204,16 +204,46 @@ def _find_missed(
     covered = bytearray(len(text))
     for start, end in [*excluded, *((m.start, m.end) for ms in families for m in ms)]:
         covered[start:end] = b"\x01" * (end - start)
-    pattern = re.compile(r"(?<![\w’'-])(?:" + "|".join(map(re.escape, sought)) + r")(?![\w-])")
-    for match in pattern.finditer(text):
-        start, end = match.span()
+    for start, end, name in _whole_names(text, sought):
         if any(covered[start:end]) or _inside_longer_name(text, start, end):
             continue
-        index = next(iter(owners[match.group()]))
-        families[index].append(Mention(start, end, match.group(), labels[index]))
+        index = next(iter(owners[name]))
+        families[index].append(Mention(start, end, name, labels[index]))
         covered[start:end] = b"\x01" * (end - start)
     for mentions in families:
         mentions.sort(key=lambda m: m.start)
+
+
+def _whole_names(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Where names stand as whole words: leftmost first, the longest where two start
+    together, none inside another found before it.
+
+    What one regex alternation of the names would find, without a new compiled pattern
+    per document: re caches the last 512, which a long-lived worker carried as memory.
+
+    >>> _whole_names("Lee Ann met Ann-Marie and Ann.", ["Lee Ann", "Ann"])
+    [(0, 7, 'Lee Ann'), (26, 29, 'Ann')]
+    """
+    found = []
+    for name in names:
+        at = text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            before = text[at - 1] if at else " "
+            after = text[end] if end < len(text) else " "
+            if not _in_word(before, "’'-") and not _in_word(after, "-"):
+                found.append((at, end, name))
+            at = text.find(name, at + 1)
+    found.sort(key=lambda match: (match[0], match[0] - match[1]))
+    taken: list[tuple[int, int, str]] = []
+    for match in found:
+        if not taken or match[0] >= taken[-1][1]:
+            taken.append(match)
+    return taken
+
+
+def _in_word(char: str, joiners: str) -> bool:
+    return char.isalnum() or char == "_" or char in joiners
 
 
 def _inside_longer_name(text: str, start: int, end: int) -> bool:
