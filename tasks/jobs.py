@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from workers.errors import DocflowError
+from workers.errors import Code, DocflowError
 from workers.model import RawDocument, Source
 from workers.pipeline import current_config, enrich_all
 from workers.settings import Settings
@@ -67,6 +67,7 @@ def process_key(
     *,
     attempt: int = 1,
     force: bool = False,
+    stale: bool = False,
     known: ObjectInfo | None = None,
     classify: Callable[[DocflowError], DocflowError] = lambda error: error,
 ) -> Outcome:
@@ -83,6 +84,7 @@ def process_key(
         settings,
         attempt=attempt,
         force=force,
+        stale=stale,
         known={key: known} if known else None,
         classify=classify,
     )
@@ -99,6 +101,7 @@ def process_keys(
     *,
     attempt: int = 1,
     force: bool = False,
+    stale: bool = False,
     known: Mapping[str, ObjectInfo] | None = None,
     classify: Callable[[DocflowError], DocflowError] = lambda error: error,
 ) -> list[Outcome | DocflowError]:
@@ -106,6 +109,9 @@ def process_keys(
 
     Each key gets its outcome, in order, or, for a transient error while attempts remain,
     the error itself, for the caller to try that key again. One key's failure is its own.
+    With force, or stale (the caller has just seen each output missing or older than its
+    input, as the sweep has), each input is read at once: the HEADs of input and output
+    that would decide whether to read it are two of the five requests a document costs.
     """
     known = known or {}
     results: dict[str, Outcome | DocflowError] = {}
@@ -113,18 +119,24 @@ def process_keys(
     for key in keys:
         info = None
         try:
-            info = known.get(key) or inbox.head(key)
-            if info is None:
+            if not (force or stale):
+                info = known.get(key) or inbox.head(key)
+                if info is None:
+                    log.info("skip %s: no such object (deleted?)", key)
+                    results[key] = Outcome(key, "missing")
+                    continue
+                output = outbox.head(output_key(ENRICHED_PREFIX, key))
+                if is_current(output, info.etag, settings):
+                    log.info("skip %s: output is current for etag %s", key, info.etag)
+                    results[key] = Outcome(key, "skipped")
+                    continue
+            # The object may have been replaced since the HEAD: describe what was read.
+            got_or_none = _read(inbox, key, settings)
+            if got_or_none is None:
                 log.info("skip %s: no such object (deleted?)", key)
                 results[key] = Outcome(key, "missing")
                 continue
-            output = None if force else outbox.head(output_key(ENRICHED_PREFIX, key))
-            if output is not None and is_current(output, info.etag, settings):
-                log.info("skip %s: output is current for etag %s", key, info.etag)
-                results[key] = Outcome(key, "skipped")
-                continue
-            # The object may have been replaced since the HEAD: describe what was read.
-            data, got = inbox.get(key, settings.max_input_bytes)
+            data, got = got_or_none
             source = source_of(got, inbox.bucket)
             fetched.append((key, source, got.etag, RawDocument(source, data)))
         except DocflowError as raised:
@@ -151,6 +163,16 @@ def process_keys(
         )
         results[key] = Outcome(key, "enriched", entities=len(document["entities"]))
     return [results[key] for key in keys]
+
+
+def _read(inbox: Store, key: str, settings: Settings) -> tuple[bytes, ObjectInfo] | None:
+    """The input and what the store says of it; None when it is gone."""
+    try:
+        return inbox.get(key, settings.max_input_bytes)
+    except DocflowError as error:
+        if error.code is Code.NOT_FOUND:
+            return None
+        raise
 
 
 def _settle(

@@ -101,7 +101,7 @@ def ingest(self: Any, key: str, etag: str | None = None) -> str:
 
 
 @task(name="docflow.process", bind=True)
-def process(self: Any, key: str, force: bool = False) -> str:
+def process(self: Any, key: str, force: bool = False, stale: bool = False) -> str:
     """Enrich one input into the output bucket, or record why it could not be."""
     settings = get_settings()
     inbox, outbox = stores(settings)
@@ -111,7 +111,9 @@ def process(self: Any, key: str, force: bool = False) -> str:
             info = _existing(inbox, key, "process")
             if info is None:
                 return "missing"
-            outcome = _deliver(inbox, outbox, info, settings, attempt=attempt, force=force)
+            outcome = _deliver(
+                inbox, outbox, info, settings, attempt=attempt, force=force, stale=stale
+            )
         except DocflowError as error:
             if not _out_of_attempts(self, error, settings):
                 raise
@@ -131,7 +133,7 @@ class _BatchTimeoutError(Exception):
 
 
 @task(name="docflow.process_batch")
-def process_batch(keys: list[str], force: bool = False) -> str:
+def process_batch(keys: list[str], force: bool = False, stale: bool = False) -> str:
     """Enrich several inputs with one pass of the model; if the batch goes wrong, each alone.
 
     Sweep and reprocess send these. Each key's outcome is its own, as in process; a key
@@ -149,7 +151,13 @@ def process_batch(keys: list[str], force: bool = False) -> str:
                 return _alone(keys, force, f"{lost} earlier deliveries never finished")
             try:
                 results = process_keys(
-                    inbox, outbox, keys, settings, force=force, classify=_split_on_timeout
+                    inbox,
+                    outbox,
+                    keys,
+                    settings,
+                    force=force,
+                    stale=stale,
+                    classify=_split_on_timeout,
                 )
             except (SoftTimeLimitExceeded, _BatchTimeoutError):
                 limit = settings.task_soft_time_limit
@@ -203,7 +211,14 @@ def _broker_lost(key: str) -> Iterator[None]:
 
 
 def _deliver(
-    inbox: Store, outbox: Store, info: ObjectInfo, settings: Settings, *, attempt: int, force: bool
+    inbox: Store,
+    outbox: Store,
+    info: ObjectInfo,
+    settings: Settings,
+    *,
+    attempt: int,
+    force: bool,
+    stale: bool,
 ) -> Outcome:
     key = info.key
 
@@ -226,6 +241,7 @@ def _deliver(
                 settings,
                 attempt=attempt,
                 force=force,
+                stale=stale,
                 known=info,
                 classify=_timeout,
             )
@@ -260,10 +276,11 @@ def start_sweep(
 ) -> int:
     """Queue process for every input whose output is missing or older; how many were queued."""
     # The listing already did ingest's check (the output is missing or older), so these go
-    # straight to the NLP queue, where process still skips any output that became current.
+    # straight to the NLP queue and read each input at once (stale=True); one whose output
+    # became current in the meantime is made again, the same document.
     inbox, outbox = stores(settings)
     keys = unprocessed(inbox, outbox)
-    return _enqueue_process(keys, settings, {}, wait=wait, sent=sent)
+    return _enqueue_process(keys, settings, {"stale": True}, wait=wait, sent=sent)
 
 
 def _enqueue_process(

@@ -129,3 +129,20 @@ def test_jobs_batch_model_failure_costs_only_the_document_that_caused_it(
         "message": "RuntimeError: the model fell over",
         "stage": "segment",
     }
+
+
+def test_jobs_stale_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> None:
+    outbox = LocalStore(tmp_path / "out")
+    settings = get_settings()
+    process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings)
+    # Told the outputs are stale (as the sweep is), it neither HEADs nor skips: it redoes.
+    results = process_keys(
+        LocalStore(inbox), outbox, ["good0.txt", "gone.txt"], settings, stale=True
+    )
+    assert [(r.key, r.status) for r in results if isinstance(r, Outcome)] == [
+        ("good0.txt", "enriched"),
+        ("gone.txt", "missing"),
+    ]
+    # Without it, the current output is seen and kept.
+    (kept,) = process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings)
+    assert isinstance(kept, Outcome) and kept.status == "skipped"
