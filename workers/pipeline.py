@@ -120,8 +120,8 @@ def _segment(
         )
     except DocflowError as error:
         if len(layouts) == 1:
-            return [classify(error)]
-        classify(error)
+            return [error]  # the document's own failure, classified with the rest by the caller
+        classify(error)  # may raise: the caller may know the batch, not a document, failed
         return [one for item in laid_out for one in _segment([item], nlp, classify)]
     total = sum(len(layout.text) for layout in layouts) or 1
     for (_, layout, timings), _ in zip(laid_out, found, strict=True):

@@ -112,7 +112,8 @@ def segment_all(layouts: Sequence[Layout], nlp: Language) -> list[Segmented]:
     for layout in layouts:
         sentences: list[Span] = []
         entities: list[tuple[int, int, str]] = []
-        for (offset, _), found in zip(layout.pieces, analyses, strict=False):
+        for offset, _ in layout.pieces:
+            found = next(analyses)
             sentences.extend(Span(offset + s.start, offset + s.end) for s in found.sentences)
             entities.extend((offset + s, offset + e, label) for s, e, label in found.entities)
         segmented.append(_segmented(layout, Analysis(tuple(sentences), tuple(entities))))
