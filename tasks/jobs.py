@@ -7,9 +7,16 @@ from typing import Literal
 
 from workers.errors import Code, DocflowError
 from workers.model import RawDocument, Source
-from workers.pipeline import current_config, enrich_all
+from workers.pipeline import Enriched, current_config, enrich_all
 from workers.settings import Settings
-from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, ObjectInfo, Store, output_key
+from workers.store import (
+    ENRICHED_PREFIX,
+    FAILED_PREFIX,
+    ObjectInfo,
+    Store,
+    output_key,
+    overlapped,
+)
 from workers.write import JSON_TYPE, dumps, failure_record
 
 log = logging.getLogger(__name__)
@@ -112,57 +119,98 @@ def process_keys(
     With force, or stale (the caller has just seen each output missing or older than its
     input, as the sweep has), each input is read at once: the HEADs of input and output
     that would decide whether to read it are two of the five requests a document costs.
+    The batch's reads, and then its writes, go out on a few threads at once, and one
+    request clears the old failure records of every document whose output is current.
     """
     known = known or {}
-    results: dict[str, Outcome | DocflowError] = {}
-    fetched: list[tuple[str, Source, str, RawDocument]] = []
-    for key in keys:
+
+    def settle(
+        source: Source, etag: str, raised: DocflowError, doc_id: str | None = None
+    ) -> Outcome | DocflowError:
+        error = classify(raised)
+        return _settle(
+            outbox, source, etag, error, attempt=attempt, settings=settings, doc_id=doc_id
+        )
+
+    def fetch(key: str) -> Outcome | DocflowError | _Fetched | _Current:
         info = None
         try:
             if not (force or stale):
                 info = known.get(key) or inbox.head(key)
                 if info is None:
                     log.info("skip %s: no such object (deleted?)", key)
-                    results[key] = Outcome(key, "missing")
-                    continue
+                    return Outcome(key, "missing")
                 output = outbox.head(output_key(ENRICHED_PREFIX, key))
                 if is_current(output, info.etag, settings):
                     log.info("skip %s: output is current for etag %s", key, info.etag)
-                    results[key] = Outcome(key, "skipped")
-                    continue
+                    source = source_of(info, inbox.bucket)
+                    return _Current(Outcome(key, "skipped"), source, info.etag)
             # The object may have been replaced since the HEAD: describe what was read.
             got_or_none = _read(inbox, key, settings)
             if got_or_none is None:
                 log.info("skip %s: no such object (deleted?)", key)
-                results[key] = Outcome(key, "missing")
-                continue
+                return Outcome(key, "missing")
             data, got = got_or_none
             source = source_of(got, inbox.bucket)
-            fetched.append((key, source, got.etag, RawDocument(source, data)))
+            return _Fetched(key, source, got.etag, RawDocument(source, data))
         except DocflowError as raised:
             source = source_of(info, inbox.bucket) if info else Source(key, inbox.bucket)
-            etag = info.etag if info else ""
-            error = classify(raised)
-            results[key] = _settle(outbox, source, etag, error, attempt=attempt, settings=settings)
-    enriched = enrich_all([raw for *_, raw in fetched], settings, classify)
-    for (key, source, etag, _), document in zip(fetched, enriched, strict=True):
+            return settle(source, info.etag if info else "", raised)
+
+    def write(pair: tuple[_Fetched, Enriched]) -> Outcome | DocflowError | _Current:
+        item, document = pair
+        if isinstance(document, DocflowError):
+            return settle(item.source, item.etag, document)
         try:
-            if isinstance(document, DocflowError):
-                raise document
-            write_output(outbox, ENRICHED_PREFIX, key, dumps(document), etag, settings=settings)
-            outbox.delete(output_key(FAILED_PREFIX, key))
+            body = dumps(document)
+            write_output(outbox, ENRICHED_PREFIX, item.key, body, item.etag, settings=settings)
         except DocflowError as raised:
-            doc_id = None if isinstance(document, DocflowError) else document["doc_id"]
-            error = classify(raised)
-            results[key] = _settle(
-                outbox, source, etag, error, attempt=attempt, settings=settings, doc_id=doc_id
-            )
-            continue
+            return settle(item.source, item.etag, raised, document["doc_id"])
         log.info(
-            "enriched %s as %s (%d entities)", key, document["doc_id"], len(document["entities"])
+            "enriched %s as %s (%d entities)",
+            item.key,
+            document["doc_id"],
+            len(document["entities"]),
         )
-        results[key] = Outcome(key, "enriched", entities=len(document["entities"]))
-    return [results[key] for key in keys]
+        outcome = Outcome(item.key, "enriched", entities=len(document["entities"]))
+        return _Current(outcome, item.source, item.etag, document["doc_id"])
+
+    read = list(overlapped(fetch, keys))
+    fetched = [got for got in read if isinstance(got, _Fetched)]
+    enriched = enrich_all([item.raw for item in fetched], settings, classify)
+    written = iter(list(overlapped(write, zip(fetched, enriched, strict=True))))
+    settled = [next(written) if isinstance(got, _Fetched) else got for got in read]
+    current = [got for got in settled if isinstance(got, _Current)]
+    try:
+        # An older failure record no longer says anything true once the output is current
+        # (a retry that finds its output written clears it too): one request for them all.
+        outbox.delete(*(output_key(FAILED_PREFIX, got.outcome.key) for got in current))
+    except DocflowError as raised:
+        settled = [
+            settle(got.source, got.etag, raised, got.doc_id) if isinstance(got, _Current) else got
+            for got in settled
+        ]
+    return [got.outcome if isinstance(got, _Current) else got for got in settled]
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    """A document whose enriched output is current: written just now, or found so."""
+
+    outcome: Outcome
+    source: Source
+    etag: str
+    doc_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """An input read whole, on its way to the pipeline."""
+
+    key: str
+    source: Source
+    etag: str
+    raw: RawDocument
 
 
 def _read(inbox: Store, key: str, settings: Settings) -> tuple[bytes, ObjectInfo] | None:

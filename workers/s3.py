@@ -2,7 +2,7 @@
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,11 +17,15 @@ from workers.store import ObjectInfo
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
+    from mypy_boto3_s3.type_defs import (
+        DeleteTypeDef,
+        GetObjectOutputTypeDef,
+        HeadObjectOutputTypeDef,
+    )
 
     Described = HeadObjectOutputTypeDef | GetObjectOutputTypeDef
 else:
-    S3Client = Described = Any
+    S3Client = Described = DeleteTypeDef = Any
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ T = TypeVar("T")
 
 # Codes S3 and MinIO use for "no such object"; a HEAD has no body, so only the status.
 _ABSENT = frozenset({"404", "NoSuchKey", "NotFound"})
+_DELETE_MAX = 1000  # keys one DeleteObjects request may name
 
 
 def s3_client(settings: Settings) -> S3Client:
@@ -148,9 +153,30 @@ class S3Store:
                     last_modified=_iso(item["LastModified"]),
                 )
 
-    def delete(self, key: str) -> None:
-        """Remove one object; S3 treats an absent key as deleted already."""
-        self._call("store", key, lambda: self.client.delete_object(Bucket=self._bucket, Key=key))
+    def delete(self, *keys: str) -> None:
+        """Remove objects, up to 1,000 to a request; S3 counts an absent key as deleted."""
+        if len(keys) == 1:
+            (key,) = keys
+            self._call(
+                "store", key, lambda: self.client.delete_object(Bucket=self._bucket, Key=key)
+            )
+            return
+        for start in range(0, len(keys), _DELETE_MAX):
+            self._delete_many(keys[start : start + _DELETE_MAX])
+
+    def _delete_many(self, keys: Sequence[str]) -> None:
+        request: DeleteTypeDef = {"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        reply = self._call(
+            "store",
+            keys[0],
+            lambda: self.client.delete_objects(Bucket=self._bucket, Delete=request),
+        )
+        # A multi-object delete answers 200 and lists, per key, what it could not remove.
+        if errors := reply.get("Errors"):
+            first = errors[0]
+            why = f"{first.get('Key')!r}: {first.get('Code')} {first.get('Message')}"
+            message = f"{len(errors)} of {len(keys)} objects not deleted, first {why}"
+            raise DocflowError(Code.STORAGE, f"s3://{self._bucket}: {message}", "store")
 
     def _info(self, key: str, reply: "Described") -> ObjectInfo:
         return ObjectInfo(

@@ -4,11 +4,14 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, islice
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from workers.errors import Code, DocflowError
 
@@ -17,6 +20,12 @@ FAILED_PREFIX = "failed/"
 OUTPUT_PREFIXES = (ENRICHED_PREFIX, FAILED_PREFIX)
 _META_DIR = ".docflow-meta"
 _TMP_PREFIX = ".tmp-"
+# Store calls in flight at once in overlapped: a round trip mostly waits on the server.
+# botocore keeps 10 connections per client, so these never queue for one.
+IO_THREADS = 8
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +66,36 @@ class Store(Protocol):
         """Every object under prefix, in key order."""
         ...
 
-    def delete(self, key: str) -> None:
-        """Remove one object; absent is fine."""
+    def delete(self, *keys: str) -> None:
+        """Remove objects; absent is fine."""
         ...
+
+
+def overlapped(
+    function: Callable[[T], R], items: Iterable[T], threads: int = IO_THREADS
+) -> Iterator[R]:
+    """function over each item, results in order, with up to threads calls in flight.
+
+    For store round trips of many keys. A single item runs on the caller's own thread.
+    Items are drawn as calls finish, so a long iterable is never all in memory. Left early
+    (an error, a time limit), nothing more starts, and a call in flight ends on its own.
+    """
+    iterator = iter(items)
+    head = list(islice(iterator, 2))
+    if len(head) < 2:
+        yield from map(function, head)
+        return
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="docflow-io")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in chain(head, iterator):
+            pending.append(pool.submit(function, item))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def output_key(prefix: str, key: str) -> str:
@@ -158,10 +194,11 @@ class LocalStore:
             if key.startswith(prefix):
                 yield self._info(key, self._path(key))
 
-    def delete(self, key: str) -> None:
-        """Remove a file and its metadata if present."""
-        self._path(key).unlink(missing_ok=True)
-        self._meta_path(key).unlink(missing_ok=True)
+    def delete(self, *keys: str) -> None:
+        """Remove files and their metadata where present."""
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+            self._meta_path(key).unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -1,6 +1,8 @@
 """process_keys: a batch of inputs, the model run once, each key's outcome its own."""
 
 import json
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -146,3 +148,95 @@ def test_jobs_stale_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> Non
     # Without it, the current output is seen and kept.
     (kept,) = process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings)
     assert isinstance(kept, Outcome) and kept.status == "skipped"
+
+
+class CountingStore(LocalStore):
+    """A folder that counts deletes, can fail them, and sees how many reads overlap."""
+
+    def __init__(self, root: Path, *, read_pause: float = 0.0) -> None:
+        super().__init__(root)
+        self.deletes: list[tuple[str, ...]] = []
+        self.fail_deletes = False
+        self.read_pause = read_pause
+        self.reading = 0
+        self.most_reading = 0
+        self.lock = threading.Lock()
+
+    def delete(self, *keys: str) -> None:
+        self.deletes.append(keys)
+        if self.fail_deletes:
+            raise DocflowError(Code.STORAGE, "connection reset", "store")
+        super().delete(*keys)
+
+    def get(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
+        with self.lock:
+            self.reading += 1
+            self.most_reading = max(self.most_reading, self.reading)
+        try:
+            time.sleep(self.read_pause)
+            return super().get(key, max_bytes)
+        finally:
+            with self.lock:
+                self.reading -= 1
+
+
+def test_jobs_batch_clears_old_failure_records_in_one_request(inbox: Path, tmp_path: Path) -> None:
+    outbox = CountingStore(tmp_path / "out")
+    settings = get_settings()
+    keys = ["good0.txt", "empty.txt", "good1.txt", "good2.txt"]
+    for key in keys:  # every document has failed before
+        outbox.put(output_key(FAILED_PREFIX, key), b"{}", "application/json")
+    results = process_keys(LocalStore(inbox), outbox, keys, settings)
+    assert [r.status for r in results if isinstance(r, Outcome)] == [
+        "enriched",
+        "failed",
+        "enriched",
+        "enriched",
+    ]
+    assert outbox.deletes == [tuple(output_key(FAILED_PREFIX, f"good{n}.txt") for n in range(3))]
+    assert [_output(outbox, FAILED_PREFIX, key) is None for key in keys] == [
+        True,
+        False,  # the document that failed again keeps its (new) record
+        True,
+        True,
+    ]
+    record = _output(outbox, FAILED_PREFIX, "empty.txt")
+    assert record is not None and record["error"]["code"] == "EMPTY"  # type: ignore[index]
+
+
+def test_jobs_batch_failing_to_clear_old_records_hands_each_document_back(
+    inbox: Path, tmp_path: Path
+) -> None:
+    outbox = CountingStore(tmp_path / "out")
+    outbox.fail_deletes = True
+    settings = get_settings()
+    keys = ["good0.txt", "good1.txt"]
+    for key in keys:
+        outbox.put(output_key(FAILED_PREFIX, key), b"{}", "application/json")
+    results = process_keys(LocalStore(inbox), outbox, keys, settings)
+    # Transient and attempts remain: each key is the caller's to try again, not done.
+    assert all(isinstance(r, DocflowError) and r.code == Code.STORAGE for r in results)
+    assert all(_output(outbox, ENRICHED_PREFIX, key) is not None for key in keys)
+    # On the last attempt, the error is recorded over the old record.
+    results = process_keys(LocalStore(inbox), outbox, keys, settings, attempt=settings.max_attempts)
+    assert [(r.status, r.code) for r in results if isinstance(r, Outcome)] == [
+        ("failed", "STORAGE"),
+        ("failed", "STORAGE"),
+    ]
+    # Once storage is back, a retry finds each output current and clears its record.
+    outbox.fail_deletes = False
+    results = process_keys(LocalStore(inbox), outbox, keys, settings)
+    assert [r.status for r in results if isinstance(r, Outcome)] == ["skipped", "skipped"]
+    assert all(_output(outbox, FAILED_PREFIX, key) is None for key in keys)
+
+
+def test_jobs_batch_reads_its_inputs_side_by_side(inbox: Path, tmp_path: Path) -> None:
+    slow = CountingStore(inbox, read_pause=0.2)
+    keys = ["good0.txt", "good1.txt", "good2.txt", "empty.txt"]
+    results = process_keys(slow, LocalStore(tmp_path / "out"), keys, get_settings())
+    assert len(results) == 4
+    assert slow.most_reading == 4
+    # One key is read on the caller's own thread.
+    single = CountingStore(inbox, read_pause=0.0)
+    process_key(single, LocalStore(tmp_path / "one"), "good0.txt", get_settings())
+    assert single.most_reading == 1

@@ -31,6 +31,32 @@ def test_s3_list_pages_in_key_order(store: S3Store) -> None:
     assert [info.key for info in store.list("q/")] == []
 
 
+def test_s3_delete_many_in_requests_of_a_thousand(store: S3Store) -> None:
+    keys = [f"d/{i:04d}" for i in range(1005)]
+    for key in keys:
+        store.put(key, b"x", "text/plain")
+    store.put("keep", b"x", "text/plain")
+    requests: list[str] = []
+    store.client.meta.events.register(
+        "before-call.s3.*", lambda model, **_: requests.append(model.name)
+    )
+    store.delete(*keys, "d/absent")
+    store.delete()  # nothing to delete sends nothing
+    assert requests == ["DeleteObjects", "DeleteObjects"]
+    assert [info.key for info in store.list()] == ["keep"]
+
+
+def test_s3_delete_many_names_what_it_could_not_delete(store: S3Store) -> None:
+    def refuse(parsed: dict[str, object], **_: object) -> None:
+        parsed["Errors"] = [{"Key": "b", "Code": "AccessDenied", "Message": "Access Denied"}]
+
+    store.client.meta.events.register("after-call.s3.DeleteObjects", refuse)
+    with pytest.raises(DocflowError) as caught:
+        store.delete("a", "b")
+    assert caught.value.code == Code.STORAGE and caught.value.transient
+    assert "1 of 2 objects not deleted, first 'b': AccessDenied" in caught.value.message
+
+
 @pytest.mark.parametrize(
     "action",
     [
@@ -39,8 +65,9 @@ def test_s3_list_pages_in_key_order(store: S3Store) -> None:
         lambda s: s.put("k", b"x", "text/plain"),
         lambda s: list(s.list()),
         lambda s: s.delete("k"),
+        lambda s: s.delete("k", "l"),
     ],
-    ids=["head", "get", "put", "list", "delete"],
+    ids=["head", "get", "put", "list", "delete", "delete-many"],
 )
 def test_s3_unreachable_endpoint_is_transient(action: Callable[[S3Store], object]) -> None:
     client = boto3.client(

@@ -1,5 +1,7 @@
 """The Store contract, held by the local folder store and the S3 store alike."""
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,14 @@ from moto import mock_aws
 
 from workers.errors import Code, DocflowError
 from workers.s3 import S3Store
-from workers.store import ENRICHED_PREFIX, LocalStore, Store, input_key, output_key
+from workers.store import (
+    ENRICHED_PREFIX,
+    LocalStore,
+    Store,
+    input_key,
+    output_key,
+    overlapped,
+)
 
 KEY = "a/b c+d%é.txt"
 
@@ -62,6 +71,9 @@ def test_store_lists_in_key_order(store: Store) -> None:
     assert [i.key for i in store.list("b/")] == ["b/1", "b/2"]
     store.delete("b/1")
     assert [i.key for i in store.list("b/")] == ["b/2"]
+    store.delete("a", "b/2", "b/absent")
+    assert [i.key for i in store.list()] == ["c"]
+    assert store.head("a") is None
 
 
 def test_store_put_replaces_whole(store: Store) -> None:
@@ -87,3 +99,40 @@ def test_store_local_lists_no_temporary_or_metadata_files(tmp_path: Path) -> Non
 @pytest.mark.parametrize("key", ["a.txt", "dir/sub/a b.html", "ünï/ç+%.xml"])
 def test_store_output_key_round_trips(key: str) -> None:
     assert input_key(ENRICHED_PREFIX, output_key(ENRICHED_PREFIX, key)) == key
+
+
+def test_overlapped_keeps_order_bounds_calls_in_flight_and_draws_lazily() -> None:
+    lock = threading.Lock()
+    state = {"running": 0, "most": 0, "drawn": 0}
+
+    def items() -> Iterator[int]:
+        for n in range(40):
+            state["drawn"] += 1
+            yield n
+
+    def square(n: int) -> int:
+        with lock:
+            state["running"] += 1
+            state["most"] = max(state["most"], state["running"])
+        time.sleep(0.01 * (n % 3))  # finish out of order
+        with lock:
+            state["running"] -= 1
+        return n * n
+
+    results = overlapped(square, items(), threads=4)
+    assert next(results) == 0
+    assert state["drawn"] <= 2 * 4 + 1  # a window ahead, not the whole iterable
+    assert list(results) == [n * n for n in range(1, 40)]
+    assert 1 < state["most"] <= 4
+
+
+def test_overlapped_runs_one_item_here_and_passes_errors_on() -> None:
+    assert list(overlapped(lambda _: threading.current_thread().name, ["x"])) == ["MainThread"]
+
+    def fail_on_3(n: int) -> int:
+        if n == 3:
+            raise ValueError("three")
+        return n
+
+    with pytest.raises(ValueError, match="three"):
+        list(overlapped(fail_on_3, range(10)))
