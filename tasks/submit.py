@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from workers.s3 import s3_store
 from workers.settings import Settings
-from workers.store import LocalStore
+from workers.store import LocalStore, overlapped
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +20,19 @@ def submit(
 ) -> int:
     """Upload each (folder, key) to the ingest bucket under key; how many were uploaded."""
     inbox = s3_store(settings.ingest_bucket, settings)
-    count = 0
-    for folder, key in inputs:
+
+    def upload(item: tuple[LocalStore, str]) -> str:
+        folder, key = item
         # Read whole and unchecked: an oversized or odd file is the worker's to refuse,
         # with a failure record, exactly as if it had been dropped in by other means.
         data = folder.root.joinpath(key).read_bytes()
         inbox.put(key, data, mimetypes.guess_type(key)[0] or _UNKNOWN_TYPE)
         log.info("submitted %s (%d bytes)", key, len(data))
+        return key
+
+    count = 0
+    # Several uploads in flight at once: each mostly waits on the server.
+    for key in overlapped(upload, inputs):
         count += 1
         sent(key)
     return count
