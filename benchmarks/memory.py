@@ -7,8 +7,10 @@ The process loads the model, enriches W documents (warm-up), then keeps going to
 through tasks.jobs.process_key over LocalStores like a worker. Every document carries a
 paragraph of synthetic names and words no other has. Each input is written just before it
 is processed and both files are deleted after, so the corpus itself never sits in memory.
-RSS is VmRSS from /proc/self/status. --no-memory-zone swaps spaCy's memory_zone for a
-no-op, to show what the zone saves.
+RSS is VmRSS from /proc/self/status; the string table's cells (live words and the
+tombstones spaCy's memory zones leave) show when docflow loads its model afresh.
+--no-memory-zone swaps spaCy's memory_zone for a no-op, and turns those reloads off, to
+show what the zone saves.
 """
 
 import contextlib
@@ -27,6 +29,7 @@ from spacy.language import Language
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
 from benchmarks.corpus import describe, varied_input
 from tasks.jobs import process_key
+from workers import nlp as nlp_module
 from workers.settings import get_settings
 from workers.store import ENRICHED_PREFIX, LocalStore, output_key
 
@@ -46,6 +49,7 @@ class Sample:
     documents: int
     rss_mb: float
     strings: int
+    table_cells: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +66,10 @@ class MemoryResult:
         return 100 * (last - warm) / warm
 
 
-def _sample(documents: int, nlp: Language) -> Sample:
-    return Sample(documents, rss_mb(), len(nlp.vocab.strings))
+def _sample(documents: int) -> Sample:
+    # The model the next document would get: the one loaded last.
+    nlp = docflow_model(get_settings())
+    return Sample(documents, rss_mb(), len(nlp.vocab.strings), nlp_module.table_cells(nlp))
 
 
 def measure(documents: int, warm_up: int, memory_zone: bool, workdir: Path) -> MemoryResult:
@@ -71,23 +77,25 @@ def measure(documents: int, warm_up: int, memory_zone: bool, workdir: Path) -> M
     settings = get_settings()
     nlp = docflow_model(settings)
     with _zone(nlp, memory_zone):
-        return MemoryResult(memory_zone, _run(nlp, documents, warm_up, workdir))
+        return MemoryResult(memory_zone, _run(documents, warm_up, workdir))
 
 
 @contextlib.contextmanager
 def _zone(nlp: Language, on: bool) -> Iterator[None]:
-    """Leave memory_zone alone, or shadow it with a no-op for the duration."""
+    """Leave memory_zone alone, or shadow it with a no-op (and no reloads) for the duration."""
     if on:
         yield
         return
     vars(nlp)["memory_zone"] = contextlib.nullcontext
+    growth, nlp_module.MAX_TABLE_GROWTH = nlp_module.MAX_TABLE_GROWTH, sys.maxsize
     try:
         yield
     finally:
         del vars(nlp)["memory_zone"]
+        nlp_module.MAX_TABLE_GROWTH = growth
 
 
-def _run(nlp: Language, documents: int, warm_up: int, workdir: Path) -> tuple[Sample, ...]:
+def _run(documents: int, warm_up: int, workdir: Path) -> tuple[Sample, ...]:
     settings = get_settings()
     inbox, outbox = LocalStore(workdir / "in"), LocalStore(workdir / "out")
     inbox.root.mkdir(parents=True, exist_ok=True)
@@ -103,10 +111,10 @@ def _run(nlp: Language, documents: int, warm_up: int, workdir: Path) -> tuple[Sa
         outbox.delete(output_key(ENRICHED_PREFIX, item.key))
         done = index + 1
         if done == warm_up or (done > warm_up and (done - warm_up) % step == 0):
-            samples.append(_sample(done, nlp))
+            samples.append(_sample(done))
             log.info("%d documents: %.1f MB", done, samples[-1].rss_mb)
     if samples[-1].documents != documents:
-        samples.append(_sample(documents, nlp))
+        samples.append(_sample(documents))
     return tuple(samples)
 
 
@@ -115,9 +123,13 @@ def report(result: MemoryResult) -> str:
     warm, last = result.samples[0], result.samples[-1]
     zone = "on" if result.memory_zone else "off"
     title = f"Resident memory of one pipeline process (memory_zone {zone})"
-    rows = [(s.documents, s.rss_mb, s.rss_mb - warm.rss_mb, s.strings) for s in result.samples]
+    rows = [
+        (s.documents, s.rss_mb, s.rss_mb - warm.rss_mb, s.strings, s.table_cells or "?")
+        for s in result.samples
+    ]
+    columns = ["documents", "RSS MB", "vs warm-up MB", "vocab strings", "string table cells"]
     return (
-        f"{table(title, ['documents', 'RSS MB', 'vs warm-up MB', 'vocab strings'], rows)}\n"
+        f"{table(title, columns, rows)}\n"
         f"after warm-up ({warm.documents} docs): {warm.rss_mb:.1f} MB (target <= {TARGET_MB:.0f})"
         f"\nafter {last.documents} docs: {last.rss_mb:.1f} MB, growth {result.growth:+.2f}% "
         f"(target <= {TARGET_GROWTH:.0f}%)"
