@@ -22,6 +22,7 @@ from workers.write import JSON_TYPE, dumps, failure_record
 log = logging.getLogger(__name__)
 
 Status = Literal["enriched", "failed", "skipped", "missing"]
+_CURRENT = ("enriched", "skipped")  # outcomes that leave a current output behind
 
 # Object metadata on every output, so freshness is known from a HEAD, not a download.
 META_ETAG = "source-etag"
@@ -132,7 +133,7 @@ def process_keys(
             outbox, source, etag, error, attempt=attempt, settings=settings, doc_id=doc_id
         )
 
-    def fetch(key: str) -> Outcome | DocflowError | _Fetched | _Current:
+    def fetch(key: str) -> Outcome | DocflowError | _Fetched:
         info = None
         try:
             if not (force or stale):
@@ -143,8 +144,7 @@ def process_keys(
                 output = outbox.head(output_key(ENRICHED_PREFIX, key))
                 if is_current(output, info.etag, settings):
                     log.info("skip %s: output is current for etag %s", key, info.etag)
-                    source = source_of(info, inbox.bucket)
-                    return _Current(Outcome(key, "skipped"), source, info.etag)
+                    return Outcome(key, "skipped")
             # The object may have been replaced since the HEAD: describe what was read.
             got_or_none = _read(inbox, key, settings)
             if got_or_none is None:
@@ -157,7 +157,7 @@ def process_keys(
             source = source_of(info, inbox.bucket) if info else Source(key, inbox.bucket)
             return settle(source, info.etag if info else "", raised)
 
-    def write(pair: tuple[_Fetched, Enriched]) -> Outcome | DocflowError | _Current:
+    def write(pair: tuple[_Fetched, Enriched]) -> Outcome | DocflowError:
         item, document = pair
         if isinstance(document, DocflowError):
             return settle(item.source, item.etag, document)
@@ -172,35 +172,29 @@ def process_keys(
             document["doc_id"],
             len(document["entities"]),
         )
-        outcome = Outcome(item.key, "enriched", entities=len(document["entities"]))
-        return _Current(outcome, item.source, item.etag, document["doc_id"])
+        return Outcome(item.key, "enriched", entities=len(document["entities"]))
 
     read = list(overlapped(fetch, keys))
     fetched = [got for got in read if isinstance(got, _Fetched)]
     enriched = enrich_all([item.raw for item in fetched], settings, classify)
     written = iter(list(overlapped(write, zip(fetched, enriched, strict=True))))
     settled = [next(written) if isinstance(got, _Fetched) else got for got in read]
-    current = [got for got in settled if isinstance(got, _Current)]
+    current = [got.key for got in settled if isinstance(got, Outcome) and got.status in _CURRENT]
     try:
         # An older failure record no longer says anything true once the output is current
         # (a retry that finds its output written clears it too): one request for them all.
-        outbox.delete(*(output_key(FAILED_PREFIX, got.outcome.key) for got in current))
+        outbox.delete(*(output_key(FAILED_PREFIX, key) for key in current))
     except DocflowError as raised:
-        settled = [
-            settle(got.source, got.etag, raised, got.doc_id) if isinstance(got, _Current) else got
-            for got in settled
-        ]
-    return [got.outcome if isinstance(got, _Current) else got for got in settled]
-
-
-@dataclass(frozen=True, slots=True)
-class _Current:
-    """A document whose enriched output is current: written just now, or found so."""
-
-    outcome: Outcome
-    source: Source
-    etag: str
-    doc_id: str | None = None
+        error = classify(raised)
+        if error.transient and attempt < settings.max_attempts:
+            # Tried again, each finds its output current and clears its record then.
+            settled = [
+                error if isinstance(got, Outcome) and got.key in current else got for got in settled
+            ]
+        else:
+            # The outputs are good: a stale record beside one is not worth a failure.
+            log.warning("could not clear old failure records of %d: %s", len(current), error)
+    return [got for got in settled if not isinstance(got, _Fetched)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,7 +204,7 @@ def test_jobs_batch_clears_old_failure_records_in_one_request(inbox: Path, tmp_p
     assert record is not None and record["error"]["code"] == "EMPTY"  # type: ignore[index]
 
 
-def test_jobs_batch_failing_to_clear_old_records_hands_each_document_back(
+def test_jobs_batch_failing_to_clear_old_records_is_retried_but_never_a_failure(
     inbox: Path, tmp_path: Path
 ) -> None:
     outbox = CountingStore(tmp_path / "out")
@@ -217,12 +217,14 @@ def test_jobs_batch_failing_to_clear_old_records_hands_each_document_back(
     # Transient and attempts remain: each key is the caller's to try again, not done.
     assert all(isinstance(r, DocflowError) and r.code == Code.STORAGE for r in results)
     assert all(_output(outbox, ENRICHED_PREFIX, key) is not None for key in keys)
-    # On the last attempt, the error is recorded over the old record.
+    # On the last attempt the outputs are current, and that is what counts; the stale
+    # records stay, and are written over by nothing.
     results = process_keys(LocalStore(inbox), outbox, keys, settings, attempt=settings.max_attempts)
     assert [(r.status, r.code) for r in results if isinstance(r, Outcome)] == [
-        ("failed", "STORAGE"),
-        ("failed", "STORAGE"),
+        ("skipped", None),
+        ("skipped", None),
     ]
+    assert all(_output(outbox, FAILED_PREFIX, key) == {} for key in keys)
     # Once storage is back, a retry finds each output current and clears its record.
     outbox.fail_deletes = False
     results = process_keys(LocalStore(inbox), outbox, keys, settings)
