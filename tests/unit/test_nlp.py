@@ -1,7 +1,9 @@
 """The model in a long-lived process: loaded once, and loaded afresh when spaCy's tables bloat."""
 
+import gc
 import random
 import string
+import weakref
 
 import pytest
 from spacy.language import Language
@@ -73,6 +75,11 @@ def test_nlp_model_that_outgrew_its_tables_still_finishes_its_batch(
     assert results[0] == results[1] and results[0].entities
     fresh = load_model(_name())
     assert fresh is not nlp
+    # Once its last batch lets go of it, nothing else holds the old model.
+    old = weakref.ref(nlp)
+    del nlp
+    gc.collect()
+    assert old() is None
     # Both give the same analysis: a reload changes memory, not output.
     monkeypatch.setattr(nlp_module, "MAX_TABLE_GROWTH", 2)
     assert list(analyse(fresh, [TEXT])) == results[:1]
