@@ -119,9 +119,10 @@ def process_keys(
     the error itself, for the caller to try that key again. One key's failure is its own.
     With force, or stale (the caller has just seen each output missing or older than its
     input, as the sweep has), each input is read at once: the HEADs of input and output
-    that would decide whether to read it are two of the five requests a document costs.
-    The batch's reads, and then its writes, go out on a few threads at once, and one
-    request clears the old failure records of every document whose output is current.
+    that would decide whether to read it are two of the four requests a document costs
+    (a GET and a PUT the others). The batch's reads, and then its writes, go out on a few
+    threads at once, and one request clears the old failure records of every document
+    whose output is current.
     """
     known = known or {}
 
