@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -153,11 +152,11 @@ def test_jobs_stale_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> Non
 class CountingStore(LocalStore):
     """A folder that counts deletes, can fail them, and sees how many reads overlap."""
 
-    def __init__(self, root: Path, *, read_pause: float = 0.0) -> None:
+    def __init__(self, root: Path, *, meet: threading.Barrier | None = None) -> None:
         super().__init__(root)
         self.deletes: list[tuple[str, ...]] = []
         self.fail_deletes = False
-        self.read_pause = read_pause
+        self.meet = meet  # every read waits here until all the barrier's parties arrive
         self.reading = 0
         self.most_reading = 0
         self.lock = threading.Lock()
@@ -173,7 +172,8 @@ class CountingStore(LocalStore):
             self.reading += 1
             self.most_reading = max(self.most_reading, self.reading)
         try:
-            time.sleep(self.read_pause)
+            if self.meet is not None:
+                self.meet.wait()
             return super().get(key, max_bytes)
         finally:
             with self.lock:
@@ -233,12 +233,13 @@ def test_jobs_batch_failing_to_clear_old_records_is_retried_but_never_a_failure(
 
 
 def test_jobs_batch_reads_its_inputs_side_by_side(inbox: Path, tmp_path: Path) -> None:
-    slow = CountingStore(inbox, read_pause=0.2)
+    # Each read waits until four are in flight: one at a time, the barrier breaks instead.
+    slow = CountingStore(inbox, meet=threading.Barrier(4, timeout=10))
     keys = ["good0.txt", "good1.txt", "good2.txt", "empty.txt"]
     results = process_keys(slow, LocalStore(tmp_path / "out"), keys, get_settings())
     assert len(results) == 4
     assert slow.most_reading == 4
     # One key is read on the caller's own thread.
-    single = CountingStore(inbox, read_pause=0.0)
+    single = CountingStore(inbox)
     process_key(single, LocalStore(tmp_path / "one"), "good0.txt", get_settings())
     assert single.most_reading == 1
