@@ -179,7 +179,9 @@ def process_keys(
     fetched = [got for got in read if isinstance(got, _Fetched)]
     enriched = enrich_all([item.raw for item in fetched], settings, classify)
     written = iter(list(overlapped(write, zip(fetched, enriched, strict=True))))
-    settled = [next(written) if isinstance(got, _Fetched) else got for got in read]
+    settled: list[Outcome | DocflowError] = [
+        next(written) if isinstance(got, _Fetched) else got for got in read
+    ]
     current = [got.key for got in settled if isinstance(got, Outcome) and got.status in _CURRENT]
     try:
         # An older failure record no longer says anything true once the output is current
@@ -189,13 +191,14 @@ def process_keys(
         error = classify(raised)
         if error.transient and attempt < settings.max_attempts:
             # Tried again, each finds its output current and clears its record then.
+            cleared = set(current)
             settled = [
-                error if isinstance(got, Outcome) and got.key in current else got for got in settled
+                error if isinstance(got, Outcome) and got.key in cleared else got for got in settled
             ]
         else:
             # The outputs are good: a stale record beside one is not worth a failure.
             log.warning("could not clear old failure records of %d: %s", len(current), error)
-    return [got for got in settled if not isinstance(got, _Fetched)]
+    return settled
 
 
 @dataclass(frozen=True, slots=True)
