@@ -74,11 +74,14 @@ def _renew_if_outgrown(nlp: Language) -> None:
     """Have the next load_model load afresh once this model's string table has outgrown it."""
     loaded, now = _TABLE_CELLS_AT_LOAD.get(id(nlp)), table_cells(nlp)
     if loaded and now and now >= MAX_TABLE_GROWTH * loaded:
-        log.info(
-            "reloading the spaCy model: its string table grew from %d to %d cells", loaded, now
-        )
-        del _TABLE_CELLS_AT_LOAD[id(nlp)]
-        load_model.cache_clear()
+        _retire(nlp, f"its string table grew from {loaded} to {now} cells")
+
+
+def _retire(nlp: Language, why: str) -> None:
+    """Have the next load_model load afresh instead of handing out nlp again."""
+    log.info("reloading the spaCy model: %s", why)
+    _TABLE_CELLS_AT_LOAD.pop(id(nlp), None)
+    load_model.cache_clear()
 
 
 def analyse(nlp: Language, texts: Sequence[str]) -> Iterator[Analysis]:
@@ -87,13 +90,21 @@ def analyse(nlp: Language, texts: Sequence[str]) -> Iterator[Analysis]:
     The memory zone frees the strings the texts add once they are all read, so a
     long-lived worker's vocabulary does not grow with every new word it sees; what the
     zone leaves behind in the lookup tables is shed by loading the model afresh.
+    A model interrupted inside the zone (an error, a time limit) is not used again:
+    spaCy 3.8.7 skips the zone's clean-up when the block raises, so the next zone frees
+    memory that words from this one still point into, and a later text that meets one
+    reads freed memory (in tests, an AssertionError in the tokenizer for every text).
     """
-    with nlp.memory_zone():
-        for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
-            yield Analysis(
-                sentences=sentence_spans(doc),
-                entities=tuple((e.start_char, e.end_char, e.label_) for e in doc.ents),
-            )
+    try:
+        with nlp.memory_zone():
+            for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+                yield Analysis(
+                    sentences=sentence_spans(doc),
+                    entities=tuple((e.start_char, e.end_char, e.label_) for e in doc.ents),
+                )
+    except BaseException as exc:
+        _retire(nlp, f"interrupted by {type(exc).__name__}")
+        raise
     _renew_if_outgrown(nlp)
     release_free_memory()
 

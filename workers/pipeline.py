@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from spacy.language import Language
 from spacy.util import get_package_version
 
 from workers import __version__
@@ -83,8 +82,7 @@ def enrich_all(
             results[index] = error
             continue
         laid_out.append((index, layout, timings))
-    nlp = load_model(config.model.name) if laid_out else None
-    found = _segment(laid_out, nlp, classify)
+    found = _segment(laid_out, config.model.name, classify)
     for (index, _, timings), segmented in zip(laid_out, found, strict=True):
         if isinstance(segmented, DocflowError):
             results[index] = segmented
@@ -103,26 +101,27 @@ def enrich_all(
 
 def _segment(
     laid_out: Sequence[tuple[int, Layout, dict[str, float]]],
-    nlp: Language | None,
+    model: str,
     classify: Callable[[DocflowError], DocflowError],
 ) -> list[Segmented | DocflowError]:
     """segment_all over the batch; should the batch fail, each document on its own.
 
+    The model is asked for on each try: one that failed is loaded afresh for the next.
     Each document's segment time is its share, by length, of the batch's model time.
     """
-    if nlp is None:
+    if not laid_out:
         return []
     layouts = [layout for _, layout, _ in laid_out]
     spent: dict[str, float] = {}
     try:
         found: list[Segmented | DocflowError] = list(
-            _timed("segment", spent, segment_all, layouts, nlp)
+            _timed("segment", spent, segment_all, layouts, load_model(model))
         )
     except DocflowError as error:
         if len(layouts) == 1:
             return [error]  # the document's own failure, classified with the rest by the caller
         classify(error)  # may raise: the caller may know the batch, not a document, failed
-        return [one for item in laid_out for one in _segment([item], nlp, classify)]
+        return [one for item in laid_out for one in _segment([item], model, classify)]
     total = sum(len(layout.text) for layout in layouts) or 1
     for (_, layout, timings), _ in zip(laid_out, found, strict=True):
         timings["segment"] += spent["segment"] * len(layout.text) / total
