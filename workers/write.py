@@ -62,7 +62,7 @@ def dumps(document: dict[str, Any]) -> bytes:
     """UTF-8 JSON, keys in the order built, indented for a person to read.
 
     orjson writes it in C: the standard library's encoder falls back to pure Python once
-    asked to indent, and took 1.1 ms of a plain-text document's 73 ms in `docflow run`.
+    asked to indent, and took 1.1 ms a plain-text document, 2% of its time in `docflow run`.
     """
     return orjson.dumps(document, option=orjson.OPT_INDENT_2)
 
