@@ -14,7 +14,7 @@ from trafilatura.xml import xmltotxt
 
 from workers.model import Block, BlockKind, Metadata, Removed
 from workers.parsers import parse_html, parse_xml
-from workers.textclean import Blocks, Cut, squash
+from workers.textclean import Blocks, Cut, byline_names_in, squash
 
 # Measured on the article-extraction dev set (benchmarks/extraction.py): precision mode and
 # no reader comments give the best F1 at the same recall.
@@ -47,6 +47,20 @@ _LANDMARKS = etree.XPath(
     " or contains(@class, 'cookie')]"
 )
 _VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
+# Elements a page marks as its author or byline, in document order, by class, id, rel or
+# itemprop ('uthor' and 'yline' catch both cases). Plain XPath: EXSLT's re:test, as
+# trafilatura's author XPaths use it, calls back into Python once per element.
+_AUTHOR_MARKED = etree.XPath(
+    "//*[@class][contains(@class, 'uthor') or contains(@class, 'yline')]"
+    " | //*[@id][contains(@id, 'uthor') or contains(@id, 'yline')]"
+    " | //*[@rel='author'] | //*[@itemprop][contains(@itemprop, 'author')]"
+)
+# Marks that name the author element itself, tried before byline containers.
+_AUTHOR_NAMED = ("author-name", "authorname", "author__name")
+_PAGE_ROOTS = frozenset({"body", "html"})
+_NOT_BYLINES = frozenset({"input", "meta", "link", "img", "article"}) | _PAGE_ROOTS
+_NOT_BYLINE_REGIONS = frozenset({"aside", "footer", "nav", "form"})
+_MARKED_AUTHOR_MAX_CHARS = 200
 _LANDMARK_KINDS = (
     ("navigation", ("nav", "header")),
     ("caption", ("figcaption",)),
@@ -102,7 +116,6 @@ def page_metadata(tree: html.HtmlElement) -> Metadata:
     with suppress(Exception):  # trafilatura's JSON-LD reader raises on odd markup
         found = tmeta.extract_meta_json(tree, found)
     found.title = found.title or tmeta.extract_title(tree)
-    found.author = found.author or tmeta.extract_author(tree)
     found.url = found.url or tmeta.extract_url(tree)
     # Dates only from what the page states in its markup and URL, not a scan of the prose.
     found.date = find_date(tree, url=found.url, extensive_search=False, original_date=True)
@@ -114,7 +127,8 @@ def page_metadata(tree: html.HtmlElement) -> Metadata:
     elif found.url and (match := tmeta.META_URL.match(found.url)):
         found.sitename = match[1]
     found.clean_and_trim()
-    authors = tuple(a.strip() for a in (found.author or "").split(";") if a.strip())
+    stated = tuple(a.strip() for a in (found.author or "").split(";") if a.strip())
+    authors = stated or marked_authors(tree)
     return Metadata(
         title=found.title or None,
         authors=authors,
@@ -123,6 +137,37 @@ def page_metadata(tree: html.HtmlElement) -> Metadata:
         site=found.sitename or None,
         url=found.url or None,
     )
+
+
+def marked_authors(tree: html.HtmlElement) -> tuple[str, ...]:
+    """Names in the first element the markup marks as its author or byline that holds any."""
+    marked = [e for e in _AUTHOR_MARKED(tree) if e.tag not in _NOT_BYLINES]
+    for element in sorted(marked, key=lambda e: not _names_author(e)):
+        if any(_in_comments_or_aside(e) for e in (element, *element.iterancestors())):
+            continue
+        text = " ".join(" ".join(_VISIBLE_TEXT(element)).split())
+        if names := byline_names_in(text[:_MARKED_AUTHOR_MAX_CHARS]):
+            return names
+    return ()
+
+
+def _names_author(element: html.HtmlElement) -> bool:
+    """rel=author, itemprop=author or an 'author' class: the element is the name itself."""
+    classes = element.get("class", "").lower()
+    return (
+        element.get("rel") == "author"
+        or "author" in element.get("itemprop", "")
+        or "author" in classes.split()
+        or any(mark in classes for mark in _AUTHOR_NAMED)
+    )
+
+
+def _in_comments_or_aside(element: html.HtmlElement) -> bool:
+    """Readers' comments, sidebars and footers name other people than the author."""
+    if element.tag in _PAGE_ROOTS:  # WordPress marks a whole page 'comments-open'
+        return False
+    signs = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    return element.tag in _NOT_BYLINE_REGIONS or "comment" in signs
 
 
 def _left_out(tree: html.HtmlElement, kept: str) -> Cut:

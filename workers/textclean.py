@@ -88,6 +88,25 @@ _BYLINE = re.compile(
     r"( ?[|•·—–-] ?.{0,80})?",
 )
 
+# Byline elements in page markup: a 'by' to strip, then names until a date, a handle, a
+# separator or a verb; names apart at commas and 'and'.
+_BY_PREFIX = re.compile(r"^\W*(?:(?:posted|written|words|story|text|reporting)\s+)?by\b\W*", re.I)
+_NAMES_END = re.compile(
+    r"\d|@|[|•·—–(]| - |\b(?:published|updated|posted|on|says|said)\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d",
+    re.I,
+)
+_NAME_SEPARATORS = re.compile(r",|;| and | & | und | et | y | e ")
+_NAME_MAX_WORDS = 4
+_NAME_WORD = re.compile(r"[^\W\d_]([^\W\d_]|[.'’-])*")
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "da", "di", "del", "la", "le", "bin", "al"}
+)
+_ROLES = frozenset(
+    {"staff", "writer", "reporter", "editor", "correspondent", "contributor", "columnist"}
+    | {"journalist", "producer", "photographer", "intern", "team", "desk", "editorial"}
+)
+
 
 def squash(text: str) -> str:
     """Fold case and whitespace so repeats compare equal: ' A  b ' -> 'a b'."""
@@ -182,6 +201,35 @@ def byline_names(text: str) -> tuple[str, ...]:
     if match is None:
         return ()
     return tuple(n for n in re.split(r", | and | & ", match.group("names")) if n)
+
+
+def byline_names_in(text: str) -> tuple[str, ...]:
+    """Names at the head of a byline element: 'By JANE DOE and Li Wei, AP | May 3' -> both."""
+    head = _NAMES_END.split(_BY_PREFIX.sub("", text), maxsplit=1)[0]
+    names = (_person_name(part) for part in _NAME_SEPARATORS.split(head))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _person_name(part: str) -> str | None:
+    """'JILL LAWLESS Associated Press' -> 'Jill Lawless'; None for 'staff' or a lone word."""
+    words = part.split()
+    capitals = [w for w in words if w.isupper() and len(w) > 1]
+    if words[:2] == capitals[:2] and len(capitals) >= 2:
+        # An agency byline puts the names in capitals and the agency after them.
+        words = [
+            w.title()
+            for w in words[
+                : next((i for i, w in enumerate(words) if w not in capitals), len(words))
+            ]
+        ]
+    if not 2 <= len(words) <= _NAME_MAX_WORDS:
+        return None
+    for word in words:
+        if word.casefold() in _NAME_PARTICLES:
+            continue
+        if not word[0].isupper() or not _NAME_WORD.fullmatch(word) or word.casefold() in _ROLES:
+            return None
+    return " ".join(words)
 
 
 # Order matters: a related tail goes first, so its teasers are not judged one by one.

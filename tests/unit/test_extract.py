@@ -104,6 +104,39 @@ def test_extract_quoted_tweet_kept_from_social_wrapper() -> None:
     assert tweet in [b.text for b in extract_html(markup).blocks]
 
 
+BYLINE_PAGE = """<html><body class="single comments-open"><article>
+<div class="post-meta"><span class="byline">By Ana Ruiz | May 3, 2024</span>
+<a rel="author" href="/ana">{named}</a></div>
+<p>{body}</p>
+<ol class="comment-list"><li><span class="comment-author">Bob Stone</span> says: great</li></ol>
+<aside><div class="author-bio">Cara Lind writes about water.</div></aside>
+</article></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("named", "authors"),
+    [
+        ("Li Wei", ("Li Wei",)),  # the element rel=author names, before the byline container
+        ("li", ("Ana Ruiz",)),  # no name in it: the byline, never a commenter or an aside
+    ],
+)
+def test_extract_authors_from_marked_byline(named: str, authors: tuple[str, ...]) -> None:
+    markup = BYLINE_PAGE.format(named=named, body=BODY)
+    assert extract_html(markup).metadata.authors == authors
+
+
+def test_extract_stated_author_before_markup() -> None:
+    markup = BYLINE_PAGE.format(named="Li Wei", body=BODY).replace(
+        "<body", '<head><meta name="author" content="Dana Scully"></head><body'
+    )
+    assert extract_html(markup).metadata.authors == ("Dana Scully",)
+
+
+def test_extract_no_author_from_comments_or_asides() -> None:
+    markup = BYLINE_PAGE.format(named="li", body=BODY).replace("By Ana Ruiz | ", "")
+    assert extract_html(markup).metadata.authors == ()
+
+
 RSS = """<?xml version="1.0"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
 <title>Meridian Briefs</title><link>https://www.meridianpolicy.org/</link>

@@ -6,6 +6,7 @@ from workers.model import Block, Removed
 from workers.textclean import (
     Blocks,
     byline_names,
+    byline_names_in,
     drop_lead_heading,
     drop_related_tail,
     drop_repeats,
@@ -169,6 +170,34 @@ def test_textclean_drop_lead_heading(blocks: Blocks, kept: Blocks, cut: tuple[st
 )
 def test_textclean_byline_names(line: str, names: tuple[str, ...]) -> None:
     assert byline_names(line) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Jane Doe", ("Jane Doe",)),
+        ("Posted by Jane Doe", ("Jane Doe",)),
+        ("| BY: Jane Doe", ("Jane Doe",)),
+        ("By Carrie Arnold November 15, 2019", ("Carrie Arnold",)),
+        ("by Bryan DeArdo @BryanDeArdo Nov 18, 2019 at 9:24 pm ET", ("Bryan DeArdo",)),
+        ("Elliot Brownstein Published 2:16 AM EST", ("Elliot Brownstein",)),
+        ("Tom Krisher, AP Auto Writer", ("Tom Krisher",)),
+        ("By Sandee LaMotte, CNN 1 day ago", ("Sandee LaMotte",)),
+        ("By DANICA KIRKA and JILL LAWLESS Associated Press", ("Danica Kirka", "Jill Lawless")),
+        ("By FEDERICA LUSIARDI - 2019-04-10", ("Federica Lusiardi",)),
+        ("Ludwig van Beethoven & Jane Doe & Jane Doe", ("Ludwig van Beethoven", "Jane Doe")),
+        ("Мария Иванова", ("Мария Иванова",)),
+        ("By JERUSALEM POST STAFF NOVEMBER 20, 2019", ()),
+        ("Detroit News wire services Published 11:11 PM", ()),
+        ("jdadmin", ()),
+        ("Editorial", ()),
+        ("20 Nov 2019 08:00 GMT", ()),
+        ("By Ryan Reed Ryan Reed Reporter Ryan Reed's Most Recent Stories", ()),
+        ("", ()),
+    ],
+)
+def test_textclean_byline_names_in_markup(text: str, names: tuple[str, ...]) -> None:
+    assert byline_names_in(text) == names
 
 
 @pytest.mark.parametrize(("text", "key"), [(" A  b ", "a b"), ("ÉTÉ\n2024", "été 2024")])
