@@ -1,5 +1,6 @@
 """The Store contract, held by the local folder store and the S3 store alike."""
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
@@ -136,3 +137,58 @@ def test_overlapped_runs_one_item_here_and_passes_errors_on() -> None:
 
     with pytest.raises(ValueError, match="three"):
         list(overlapped(fail_on_3, range(10)))
+
+
+def test_overlapped_reuses_its_threads_from_call_to_call() -> None:
+    def name(_: int) -> str:
+        return threading.current_thread().name
+
+    first = set(overlapped(name, range(40), threads=3))
+    running = threading.active_count()
+    second = set(overlapped(name, range(40), threads=3))
+    assert second <= first
+    assert threading.active_count() == running
+
+
+def test_overlapped_left_early_starts_nothing_more() -> None:
+    started: list[int] = []
+
+    def slow(n: int) -> int:
+        started.append(n)
+        time.sleep(0.02)
+        return n
+
+    results = overlapped(slow, range(100), threads=2)
+    assert next(results) == 0
+    results.close()  # as a time limit or an error in the caller would
+    time.sleep(0.2)
+    assert len(started) <= 2 * 2 + 1
+
+
+def _overlapped_in_child(answers: "multiprocessing.Queue[object]") -> None:
+    together = threading.Barrier(3, timeout=5)  # passes only with three calls in flight
+
+    def meet(n: int) -> int:
+        together.wait()
+        return n * 2
+
+    try:
+        answers.put(list(overlapped(meet, range(3))))
+    except threading.BrokenBarrierError as exc:
+        answers.put(repr(exc))
+
+
+def test_overlapped_runs_side_by_side_in_a_forked_child_after_the_parent_used_it() -> None:
+    # A prefork worker is a fork of a process that may have used the pool already. The
+    # parent's threads are not in the child; a pool carried over would count them idle and
+    # queue the calls for threads that do not exist.
+    assert list(overlapped(lambda n: n, range(20))) == list(range(20))
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_overlapped_in_child, args=(answers,))
+    child.start()
+    try:
+        assert answers.get(timeout=20) == [0, 2, 4]
+    finally:
+        child.join(5)
+        child.kill()
