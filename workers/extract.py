@@ -46,7 +46,8 @@ _LANDMARKS = etree.XPath(
     " | //*[@class][contains(@class, 'related') or contains(@class, 'newsletter')"
     " or contains(@class, 'cookie')]"
 )
-_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
+# Plain strings: lxml's default "smart" ones each build a proxy of their parent element.
+_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]", smart_strings=False)
 # Elements a page marks as its author or byline, in document order, by class, id, rel or
 # itemprop ('uthor' and 'yline' catch both cases). Plain XPath: EXSLT's re:test, as
 # trafilatura's author XPaths use it, calls back into Python once per element.
@@ -180,7 +181,7 @@ def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
             continue
         seen.add(region)
         text = " ".join(" ".join(_VISIBLE_TEXT(region)).split())
-        if text and squash(text) not in kept:
+        if text and text.casefold() not in kept:
             cut.append(Removed(_landmark_kind(region), text))
     return tuple(cut)
 
