@@ -1,6 +1,8 @@
 """The Store contract, held by the local folder store and the S3 store alike."""
 
+import hashlib
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -95,6 +97,29 @@ def test_store_local_lists_no_temporary_or_metadata_files(tmp_path: Path) -> Non
     store.put("b/1", b"x", "text/plain", {"m": "1"})
     (tmp_path / "b" / ".tmp-partial").write_bytes(b"half")
     assert [i.key for i in store.list()] == ["b/1"]
+
+
+def test_store_local_etag_follows_every_change_of_the_file(tmp_path: Path) -> None:
+    store, path = LocalStore(tmp_path), tmp_path / "a.txt"
+    path.write_bytes(b"first")
+    first = store.head("a.txt")
+    assert first is not None
+    assert first.etag == hashlib.md5(b"first").hexdigest()
+    assert store.get("a.txt", 100)[1].etag == first.etag  # the HEAD's hash, kept
+    stamp = path.stat()
+    time.sleep(0.05)  # file times are kept to the clock tick
+    with path.open("r+b") as handle:  # rewritten in place, same size, same mtime
+        handle.write(b"FIRST")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert path.stat().st_mtime_ns == stamp.st_mtime_ns
+    assert store.get("a.txt", 100)[1].etag == hashlib.md5(b"FIRST").hexdigest()
+    head = store.head("a.txt")
+    assert head is not None
+    assert head.etag == hashlib.md5(b"FIRST").hexdigest()
+    store.put("a.txt", b"third", "text/plain")  # replaced whole: a new file
+    head = store.head("a.txt")
+    assert head is not None
+    assert head.etag == hashlib.md5(b"third").hexdigest()
 
 
 @pytest.mark.parametrize("key", ["a.txt", "dir/sub/a b.html", "ünï/ç+%.xml"])
