@@ -23,20 +23,22 @@ _RELATED_HEADING = re.compile(
     re.IGNORECASE,
 )
 _TEASER_MAX_WORDS = 15
-# Lines that are page residue: the kind each is recorded as, the whole-line pattern, and the
+# Lines that are page residue: the kind each is recorded as, the whole-line pattern, the
 # most words such a line has (captions and prompts are short; prose that merely mentions a
-# photo or a newsletter runs longer).
+# photo or a newsletter runs longer), and words one of which a match must contain, if any:
+# a case-blind '.*(...).*' pattern tries every position of every line, a word test does not.
 _ANY_LENGTH = 10_000
 _RESIDUE_LINES = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE), max_words)
-    for kind, pattern, max_words in (
-        ("related", _RELATED_HEADING.pattern, _ANY_LENGTH),
+    (kind, re.compile(pattern, re.IGNORECASE), max_words, cues)
+    for kind, pattern, max_words, cues in (
+        ("related", _RELATED_HEADING.pattern, _ANY_LENGTH, ()),
         # A pointer to another page inside the body: "RELATED: Some other headline".
         (
             "related",
             r"(related|read more|read also|see more|see also|also read|more|recommended|watch)"
             r"\s?:\s*\S.{0,150}",
             _ANY_LENGTH,
+            (),
         ),
         (
             "boilerplate",
@@ -50,12 +52,14 @@ _RESIDUE_LINES = tuple(
             # WordPress shortcodes a theme failed to render: "[button ...]Send[/button]".
             r"|.*\[/?\w+( [^\]]*)?\].*\[/\w+\].*",
             _ANY_LENGTH,
+            (),
         ),
         (
             "caption",
             r".*(©|\bphotos? by\b|\bphotograph(er)?:|\bgetty images\b|\(photo\b"
             r"|\b(image|photo) credit\b|\bphotos?:).*",
             40,
+            ("©", "photo", "getty images", "image credit"),
         ),
         # Calls to act on a newsletter, or the bare name of one: "Pick Six Newsletter".
         (
@@ -64,6 +68,7 @@ _RESIDUE_LINES = tuple(
             r"(?=.*\b(sign(ing|ed)? up|subscrib\w*|get|join|deliver\w*|receive)\b).*"
             r"|[\w'’ ]{0,40}\bnewsletters?\W*",
             60,
+            ("newsletter", "inbox", "letterbox"),
         ),
         # Credits for reporting and editing: "Additional reporting by Li Wei; Editing by Ana Ruiz".
         (
@@ -71,6 +76,7 @@ _RESIDUE_LINES = tuple(
             r"(additional |further )?(reporting|editing|edited|compiled)( and \w+)? by"
             r" (?-i:[A-Z])[^.!?]{0,100}\.?",
             30,
+            (),
         ),
         (
             "prompt",
@@ -78,6 +84,7 @@ _RESIDUE_LINES = tuple(
             r"|\bhave a (news )?tip\b|\bif you (enjoyed|liked|value|appreciate) (this|our)\b"
             r"|\bfollow (\w+'s )?(full |complete |live |our )?coverage\b).*",
             60,
+            ("follow", "tip", "if you"),
         ),
     )
 )
@@ -182,8 +189,11 @@ def drop_repeats(blocks: Blocks) -> tuple[Blocks, Cut]:
 def residue_kind(text: str) -> str | None:
     """Which kind of page residue a line is: 'Advertisement' -> 'boilerplate'; prose -> None."""
     words = len(_WORDS.findall(text))
-    for kind, pattern, max_words in _RESIDUE_LINES:
-        if words <= max_words and pattern.fullmatch(text):
+    folded = text.casefold()
+    for kind, pattern, max_words, cues in _RESIDUE_LINES:
+        if words > max_words or (cues and not any(cue in folded for cue in cues)):
+            continue
+        if pattern.fullmatch(text):
             return kind
     if _BYLINE.fullmatch(text):
         return "byline"
