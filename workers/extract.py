@@ -109,7 +109,9 @@ def page_metadata(tree: html.HtmlElement) -> Metadata:
     """Title, authors, date, site and URL as the page states them, found once per page.
 
     The steps of trafilatura's extract_metadata for the fields we write, in its order, and
-    not its categories, tags and licence, which took 40% of its time on the dev set.
+    not its categories, tags and licence, which took 40% of its time on the dev set. Authors
+    the meta tags and JSON-LD do not state come from marked_authors, not trafilatura's
+    author XPaths (5.5 ms a page, and they took commenters, roles and dates for names).
     """
     found = tmeta.examine_meta(tree)
     if found.author and " " not in found.author:
