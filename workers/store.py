@@ -24,8 +24,10 @@ _TMP_PREFIX = ".tmp-"
 # Store calls in flight at once in overlapped: a round trip mostly waits on the server.
 # botocore keeps 10 connections per client, so these never queue for one.
 IO_THREADS = 8
-# Files whose md5 a LocalStore remembers; all forgotten at once past this many.
-_ETAGS_KEPT = 4096
+# Files whose md5 a LocalStore remembers, all forgotten at once past this many: enough for
+# the HEAD and GET of every key of a batch in flight, and no more, so a long-lived process
+# over ever-new files does not grow for it.
+_ETAGS_KEPT = 256
 
 T = TypeVar("T")
 R = TypeVar("R")
