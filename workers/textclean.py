@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from itertools import takewhile
 
 from workers.model import Block, Removed
 
@@ -223,15 +224,10 @@ def byline_names_in(text: str) -> tuple[str, ...]:
 def _person_name(part: str) -> str | None:
     """'JILL LAWLESS Associated Press' -> 'Jill Lawless'; None for 'staff' or a lone word."""
     words = part.split()
-    capitals = [w for w in words if w.isupper() and len(w) > 1]
-    if words[:2] == capitals[:2] and len(capitals) >= 2:
+    capitals = list(takewhile(lambda word: word.isupper() and len(word) > 1, words))
+    if len(capitals) >= 2:
         # An agency byline puts the names in capitals and the agency after them.
-        words = [
-            w.title()
-            for w in words[
-                : next((i for i, w in enumerate(words) if w not in capitals), len(words))
-            ]
-        ]
+        words = [word.title() for word in capitals]
     if not 2 <= len(words) <= _NAME_MAX_WORDS:
         return None
     for word in words:
