@@ -62,6 +62,7 @@ _PAGE_ROOTS = frozenset({"body", "html"})
 _NOT_BYLINES = frozenset({"input", "meta", "link", "img", "article"}) | _PAGE_ROOTS
 _NOT_BYLINE_REGIONS = frozenset({"aside", "footer", "nav", "form"})
 _MARKED_AUTHOR_MAX_CHARS = 200
+_MARKED_AUTHOR_TRIES = 100
 _LANDMARK_KINDS = (
     ("navigation", ("nav", "header")),
     ("caption", ("figcaption",)),
@@ -145,7 +146,8 @@ def page_metadata(tree: html.HtmlElement) -> Metadata:
 def marked_authors(tree: html.HtmlElement) -> tuple[str, ...]:
     """Names in the first element the markup marks as its author or byline that holds any."""
     marked = [e for e in _AUTHOR_MARKED(tree) if e.tag not in _NOT_BYLINES]
-    for element in sorted(marked, key=lambda e: not _names_author(e)):
+    # A byline is near the top: past the first candidates a page is only making work.
+    for element in sorted(marked, key=lambda e: not _names_author(e))[:_MARKED_AUTHOR_TRIES]:
         if any(_in_comments_or_aside(e) for e in (element, *element.iterancestors())):
             continue
         text = " ".join(" ".join(_VISIBLE_TEXT(element)).split())
