@@ -91,7 +91,7 @@ _RESIDUE_LINES = tuple(
 )
 _BYLINE = re.compile(
     r"(?i:by|written by|words by|story by)\s+"
-    r"(?P<names>[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
+    r"([A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
     r"((, | and | & )[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}){0,4})"
     r"( ?[|•·—–-] ?.{0,80})?",
 )
@@ -208,10 +208,7 @@ def drop_residue(blocks: Blocks) -> tuple[Blocks, Cut]:
 
 def byline_names(text: str) -> tuple[str, ...]:
     """Names a byline states: 'By Jane Doe and Li Wei | AP' -> ('Jane Doe', 'Li Wei')."""
-    match = _BYLINE.fullmatch(text)
-    if match is None:
-        return ()
-    return tuple(n for n in re.split(r", | and | & ", match.group("names")) if n)
+    return byline_names_in(text) if _BYLINE.fullmatch(text) else ()
 
 
 def byline_names_in(text: str) -> tuple[str, ...]:
