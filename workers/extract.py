@@ -150,7 +150,7 @@ def marked_authors(tree: html.HtmlElement) -> tuple[str, ...]:
     for element in sorted(marked, key=lambda e: not _names_author(e))[:_MARKED_AUTHOR_TRIES]:
         if any(_in_comments_or_aside(e) for e in (element, *element.iterancestors())):
             continue
-        text = " ".join(" ".join(_VISIBLE_TEXT(element)).split())
+        text = _visible_text(element)
         if names := byline_names_in(text[:_MARKED_AUTHOR_MAX_CHARS]):
             return names
     return ()
@@ -184,10 +184,15 @@ def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
         if any(a in seen for a in region.iterancestors()):
             continue
         seen.add(region)
-        text = " ".join(" ".join(_VISIBLE_TEXT(region)).split())
+        text = _visible_text(region)
         if text and text.casefold() not in kept:
             cut.append(Removed(_landmark_kind(region), text))
     return tuple(cut)
+
+
+def _visible_text(element: html.HtmlElement) -> str:
+    """The text a reader sees in an element, whitespace collapsed."""
+    return " ".join(" ".join(_VISIBLE_TEXT(element)).split())
 
 
 def _landmark_kind(region: html.HtmlElement) -> str:
