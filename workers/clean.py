@@ -10,6 +10,7 @@ from workers.model import Block, Cleaned, Decoded, Metadata, Removed
 from workers.read import fix_text
 from workers.textclean import (
     FILTERS,
+    MONTHS,
     Blocks,
     Cut,
     byline_names,
@@ -26,11 +27,10 @@ _HEADING_MAX_CHARS = 120
 _SENTENCE_END = tuple(".!,;:…\"'”’)]")
 # How far into a plain-text article a title, byline or date line may stand.
 _MASTHEAD_LINES = 4
-_MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_LINE = re.compile(
     r"((published|updated|posted)( on)?:? )?"
     r"((mon|tues|wednes|thurs|fri|satur|sun)day,? )?"
-    rf"(?P<date>{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{1,2}} {_MONTHS},? \d{{4}}"
+    rf"(?P<date>{MONTHS} \d{{1,2}},? \d{{4}}|\d{{1,2}} {MONTHS},? \d{{4}}"
     r"|\d{4}-\d{2}-\d{2})"
     r"(,? (at )?\d{1,2}[:.]\d{2}\s?([ap]\.?m\.?)?( [a-z]{2,4})?)?",
     re.IGNORECASE,

@@ -11,6 +11,8 @@ Cut = tuple[Removed, ...]
 Filter = Callable[[Blocks], tuple[Blocks, Cut]]
 
 _SPACES = re.compile(r"\s+")
+# A month's name or abbreviation as dates are written: 'Jan', 'Sept.', 'November'.
+MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WORDS = re.compile(r"\w+")
 
 # A line that announces teasers for other pages: everything from it to the end is not article.
@@ -101,7 +103,7 @@ _BYLINE = re.compile(
 _BY_PREFIX = re.compile(r"^\W*(?:(?:posted|written|words|story|text|reporting)\s+)?by\b\W*", re.I)
 _NAMES_END = re.compile(
     r"\d|@|[|•·—–(]| - |\b(?:published|updated|posted|on|says|said)\b"
-    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d",
+    rf"|\b{MONTHS} \d",
     re.I,
 )
 _NAME_SEPARATORS = re.compile(r",|;| and | & | und | et | y | e ")
