@@ -184,21 +184,27 @@ class LocalStore:
         """The md5 S3 would give the file: of data, the bytes read after before, when given.
 
         A HEAD and then a GET of one input would hash it twice (0.3 ms each for a typical
-        page). A hash is kept against the file's inode, size, mtime and ctime, as stats
-        showed them both before and after its bytes were read, and used again only while
-        stats before and after a later read (or now, for a HEAD) show exactly those. A
-        write changes the ctime, an atomic replace the inode.
+        page). A hash is kept against the file's inode, size, mtime and ctime as stats
+        showed them before and after its bytes were read, and used again while the file
+        still shows exactly those: for a HEAD, the stat it has just taken; for a GET, the
+        stats before and after its read. A write changes the ctime, an atomic replace the
+        inode.
         """
         signature = _signature(before)
         known = self._etags.get(path)
-        if known is not None and known[0] == signature == _signature(path.stat()):
+        if data is None:
+            if known is not None and known[0] == signature:
+                return known[1]
+            data = path.read_bytes()
+        after = _signature(path.stat())  # the file as it was once the bytes were read
+        if known is not None and known[0] == signature == after:
             return known[1]
-        etag = hashlib.md5(path.read_bytes() if data is None else data, usedforsecurity=False)
-        if _signature(path.stat()) == signature:
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        if after == signature:
             if len(self._etags) >= _ETAGS_KEPT:
                 self._etags.clear()
-            self._etags[path] = (signature, etag.hexdigest())
-        return etag.hexdigest()
+            self._etags[path] = (signature, etag)
+        return etag
 
     def get(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
         """Read a file whole, refusing one larger than max_bytes before reading it."""
