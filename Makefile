@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration quality bench clean
+.PHONY: run test tools lint unit integration quality bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/docflow run seeds/ --out data
 
-## Lint, type-check and run every test (unit, integration, extraction quality gate).
-test: lint $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+## Lint, type-check and run every test the repository holds (unit and integration).
+test: lint tools $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit tests/integration
+
+## redis-server and docker-compose, found on the PATH or installed with apt-get.
+tools:
+	bash .ci/tools
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,10 +32,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-integration: $(STAMP)
+integration: tools $(STAMP)
 	$(BIN)/python -m pytest -q -m integration tests/integration
 
-quality: $(STAMP)
+## The gates that read the dev corpora in ../shared (extraction, entities, benchmark corpora).
+quality: tools $(STAMP)
 	$(BIN)/python -m pytest -q -m quality tests/quality
 
 ## The figures in the README's benchmark table.
