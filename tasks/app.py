@@ -52,6 +52,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # by default, and the document would end with no output at all. Requeued, it is
         # counted like any other lost delivery and ends as a WORKER_LOST record.
         "task_acks_on_timeout": False,
+        # A task that raises is acknowledged (Celery's default, stated because FAILURE in
+        # Flower relies on it): a document that ends as a failure record raises after the
+        # record is written, and must not come back. Broker losses raise Reject instead.
+        "task_acks_on_failure": True,
         # A task cut off by a lost broker connection is redelivered anyway: stop it rather
         # than let it finish beside its second copy.
         "worker_cancel_long_running_tasks_on_connection_loss": True,

@@ -38,6 +38,7 @@ class Outcome:
     status: Status
     code: str | None = None
     entities: int = 0
+    message: str | None = None  # a failure's own words, as in its record
 
 
 def is_current(output: ObjectInfo | None, etag: str, settings: Settings) -> bool:
@@ -253,7 +254,7 @@ def record_failure(
     record = failure_record(source, doc_id, error, attempts)
     write_output(outbox, FAILED_PREFIX, source.key, dumps(record), etag, settings=settings)
     log.warning("failed %s: %s at %s: %s", source.key, error.code, error.stage, error.message)
-    return Outcome(source.key, "failed", code=str(error.code))
+    return Outcome(source.key, "failed", code=str(error.code), message=error.message)
 
 
 def write_output(

@@ -100,7 +100,28 @@ def ingest(self: Any, key: str, etag: str | None = None) -> str:
     return "queued"
 
 
-@task(name="docflow.process", bind=True)
+class DocumentFailedError(Exception):
+    """Documents that ended as failure records: their task ends in FAILURE, naming each code.
+
+    Raised only after every record is written, and acknowledged like any other outcome
+    (task_acks_on_failure_or_timeout): the record is the outcome, so nothing retries it.
+    """
+
+
+# Celery logs an expected exception in one line, without a traceback: it is no bug.
+_FAILS = {"throws": (DocumentFailedError,)}
+
+
+def describe(outcome: Outcome) -> str:
+    """One key's outcome in words: enriched, skipped (current), missing, or failed CODE: why."""
+    if outcome.status == "failed":
+        return f"failed {outcome.code}: {outcome.message}"
+    if outcome.status == "skipped":
+        return "skipped (current)"
+    return outcome.status
+
+
+@task(name="docflow.process", bind=True, **_FAILS)
 def process(self: Any, key: str, force: bool = False, stale: bool = False) -> str:
     """Enrich one input into the output bucket, or record why it could not be."""
     settings = get_settings()
@@ -125,6 +146,8 @@ def process(self: Any, key: str, force: bool = False, stale: bool = False) -> st
                 outbox, source, "", error, doc_id=None, attempts=attempt, settings=settings
             )
     log.info("process %s: %s", key, outcome.status)
+    if outcome.status == "failed":
+        raise DocumentFailedError(f"{key}: {describe(outcome)}")
     return outcome.status
 
 
@@ -132,14 +155,15 @@ class _BatchTimeoutError(Exception):
     """A batch cut short by its time limit: each of its keys goes on alone."""
 
 
-@task(name="docflow.process_batch")
-def process_batch(keys: list[str], force: bool = False, stale: bool = False) -> str:
+@task(name="docflow.process_batch", **_FAILS)
+def process_batch(keys: list[str], force: bool = False, stale: bool = False) -> dict[str, str]:
     """Enrich several inputs with one pass of the model; if the batch goes wrong, each alone.
 
     Sweep and reprocess send these. Each key's outcome is its own, as in process; a key
     that meets a transient error, and every key of a batch that killed its worker or ran
     out of time, is sent on as a process task of its own, with that task's attempts,
-    delivery count and time limit, so one bad document never costs the others.
+    delivery count and time limit, so one bad document never costs the others. The result
+    maps each key to its outcome; with any key failed, the task fails listing them all.
     """
     settings = get_settings()
     inbox, outbox = stores(settings)
@@ -164,16 +188,22 @@ def process_batch(keys: list[str], force: bool = False, stale: bool = False) -> 
                 return _alone(keys, force, f"over the {limit} s time limit")
             except DocflowError as error:  # a failure record that could not be written
                 return _alone(keys, force, str(error))
-        again = []
+        outcomes = {}
         for key, result in zip(keys, results, strict=True):
             if isinstance(result, DocflowError):
                 log.warning("process %s: %s; sending it on alone", key, result)
-                again.append(key)
+                outcomes[key] = _SENT_ON
             else:
                 log.info("process %s: %s", key, result.status)
-        for key in again:
-            process.apply_async((key,), {"force": force}, countdown=settings.retry_backoff)
-    return f"{len(keys) - len(again)} done, {len(again)} sent on"
+                outcomes[key] = describe(result)
+        for key, outcome in outcomes.items():
+            if outcome == _SENT_ON:
+                process.apply_async((key,), {"force": force}, countdown=settings.retry_backoff)
+    failed = sum(outcome.startswith("failed") for outcome in outcomes.values())
+    if failed:
+        listed = "; ".join(f"{key}: {outcome}" for key, outcome in outcomes.items())
+        raise DocumentFailedError(f"{failed} of {len(keys)} failed: {listed}")
+    return outcomes
 
 
 def batch_name(keys: list[str]) -> str:
@@ -182,12 +212,15 @@ def batch_name(keys: list[str]) -> str:
     return f"batch:{digest[:16]}"
 
 
-def _alone(keys: list[str], force: bool, why: str) -> str:
+_SENT_ON = "sent on alone"
+
+
+def _alone(keys: list[str], force: bool, why: str) -> dict[str, str]:
     """Send every key of a batch on as a process task of its own."""
     log.warning("batch of %d from %s: %s; sending each key alone", len(keys), keys[0], why)
     for key in keys:
         process.apply_async((key,), {"force": force})
-    return f"0 done, {len(keys)} sent on"
+    return dict.fromkeys(keys, _SENT_ON)
 
 
 def _split_on_timeout(error: DocflowError) -> DocflowError:

@@ -254,3 +254,64 @@ def test_service_flower_lists_worker_and_tasks_behind_a_login(stack: Stack, pref
     wait_for(
         "flower to list the tasks", lambda: names() >= {"docflow.reprocess", "docflow.process"}
     )
+
+
+def flower_tasks(stack: Stack, key: str) -> dict[str, dict[str, Any]]:
+    """Flower's view of every task whose arguments name key, by task name."""
+    tasks = requests.get(stack.flower_url + "/api/tasks", auth=FLOWER_LOGIN, timeout=10).json()
+    return {t["name"]: t for t in tasks.values() if key in f"{t.get('args')}{t.get('kwargs')}"}
+
+
+def flower_state(stack: Stack, key: str, name: str, state: str) -> dict[str, Any]:
+    """Wait until Flower shows the task name for key in a final state; that task."""
+
+    def final() -> dict[str, Any] | None:
+        task = flower_tasks(stack, key).get(name)
+        return task if task and task["state"] in ("SUCCESS", "FAILURE") else None
+
+    task = wait_for(f"flower to show {name} for {key} finished", final)
+    assert task["state"] == state, task
+    return task
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "state", "shown"),
+    [
+        ("bad.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "FAILURE", "UNSUPPORTED_TYPE"),
+        ("empty.txt", b"  \n\t\n", "FAILURE", "EMPTY"),
+        ("good.txt", SEED.read_bytes(), "SUCCESS", "enriched"),
+    ],
+    ids=["unsupported", "empty", "good"],  # the test's name is part of the key
+)
+def test_service_flower_shows_a_document_task_as_its_outcome(
+    stack: Stack, prefix: str, name: str, body: bytes, state: str, shown: str
+) -> None:
+    key = f"{prefix}{name}"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=body)
+    stack.notify(key)
+    task = flower_state(stack, key, "docflow.process", state)
+    assert key in task["args"]
+    assert shown in (task["exception"] if state == "FAILURE" else task["result"])
+    # The record is the outcome: a failure is neither retried nor redelivered.
+    assert stack.processed(key) == 1
+    assert task["retries"] == 0
+    if state == "FAILURE":
+        assert key in task["exception"]
+        record = stack.output(f"failed/{key}.json")
+        assert record["error"]["message"] in task["exception"]
+        assert stack.worker.count(rf"docflow.process\[{task['uuid']}\] raised expected") == 1
+
+
+def test_service_flower_shows_a_batch_with_a_failed_document_as_failure(
+    stack: Stack, prefix: str, tmp_path: Path
+) -> None:
+    names = {"a.txt": SEED.read_bytes(), "b.pdf": b"%PDF-1.7\n" + bytes(range(256))}
+    keys = [f"{prefix}{name}" for name in names]
+    stack.docflow("submit", str(files(tmp_path, prefix, names)))
+    stack.docflow("reprocess", "--prefix", prefix)
+    task = flower_state(stack, keys[1], "docflow.process_batch", "FAILURE")
+    assert all(key in task["args"] for key in keys)
+    assert f"{keys[0]}: enriched" in task["exception"]
+    assert f"{keys[1]}: failed UNSUPPORTED_TYPE" in task["exception"]
+    assert "1 of 2 failed" in task["exception"]
+    assert [stack.processed(key) for key in keys] == [1, 1]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from flower.views.tasks import TASK_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -187,9 +188,18 @@ def test_compose_env_example_documents_every_required_variable() -> None:
 
 def test_compose_flower_requires_basic_auth_from_env(services: dict[str, Any]) -> None:
     flower = services["flower"]
-    assert flower["command"] == ["celery", "-A", "tasks.app", "flower", "--port=5555"]
+    assert flower["command"][:5] == ["celery", "-A", "tasks.app", "flower", "--port=5555"]
     assert REQUIRED_REF.match(flower["environment"]["FLOWER_BASIC_AUTH"])
     assert not any(key.startswith("FLOWER_UNAUTHENTICATED") for key in flower["environment"])
+
+
+@pytest.mark.parametrize("column", ["args", "kwargs", "result", "exception", "state", "worker"])
+def test_compose_flower_task_list_shows_column(services: dict[str, Any], column: str) -> None:
+    (flag,) = [arg for arg in services["flower"]["command"] if arg.startswith("--tasks_columns=")]
+    columns = flag.removeprefix("--tasks_columns=").split(",")
+    assert column in columns
+    # Flower drops a slug it does not know without a word: every one must be its own.
+    assert set(columns) <= set(TASK_COLUMNS)
 
 
 @pytest.mark.parametrize(
