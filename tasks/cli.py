@@ -165,7 +165,8 @@ def events(
 @app.command()
 def sweep() -> None:
     """Queue processing of every input whose output is missing or older than it."""
-    progress, bar = _progress("queueing ingest")
+    # The listing already found these without a current output: they go straight to process.
+    progress, bar = _progress("queueing process tasks for inputs without a current output")
     with progress:
         count = start_sweep(get_settings(), sent=lambda n: progress.advance(bar, n))
     console.print(f"sweep queued {count} inputs")
@@ -188,12 +189,17 @@ def reprocess(
         selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all_)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-    progress, bar = _progress("queueing process")
+    settings = get_settings()
+    progress, bar = _progress("queueing process tasks")
     with progress:
-        count = start_reprocess(
-            selection, force, get_settings(), sent=lambda n: progress.advance(bar, n)
-        )
-    console.print(f"reprocess queued {count} inputs")
+        done = start_reprocess(selection, force, settings, sent=lambda n: progress.advance(bar, n))
+    # Stale never redoes a current output, so --force would change nothing there.
+    hint = "" if force or stale or not done.current else " (--force redoes them)"
+    console.print(
+        f"reprocess queued {done.queued} inputs, skipped {done.current} as current{hint}, "
+        f"{done.missing} not found in s3://{settings.ingest_bucket}",
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """Which inputs need work: the sweep's missing-or-older rule and reprocess's selectors."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Literal
 
 from tasks.jobs import is_current
 from workers.settings import Settings
@@ -15,6 +16,10 @@ from workers.store import (
     input_key,
     output_key,
 )
+
+
+class SelectionError(ValueError):
+    """A reprocess asked for in words that select nothing: which words, and what it takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +35,44 @@ class Selection:
     def __post_init__(self) -> None:
         chosen = [f.name for f in fields(self) if getattr(self, f.name) not in (None, False)]
         if len(chosen) != 1:
-            raise ValueError(
+            raise SelectionError(
                 f"choose exactly one of --key, --prefix, --stale, --failed, --all; "
                 f"got {chosen or 'none'}"
             )
+
+
+# What reprocess does with one selected key: queue it, skip it as current, or say it is gone.
+Verdict = Literal["queue", "current", "missing"]
+_TEXTS = ("key", "prefix")
+_FLAGS = ("stale", "failed", "all", "force")
+
+
+def from_options(args: Sequence[object], options: Mapping[str, object]) -> tuple[Selection, bool]:
+    """The selection and force flag that docflow.reprocess's arguments name, each checked."""
+    takes = ", ".join((*_TEXTS, *_FLAGS))
+    if args:
+        raise SelectionError(
+            f"docflow.reprocess takes keyword arguments only ({takes}), not {args!r}"
+        )
+    unknown = sorted(set(options) - {*_TEXTS, *_FLAGS})
+    if unknown:
+        named = ", ".join(repr(name) for name in unknown)
+        raise SelectionError(f"docflow.reprocess: unknown argument {named}; it takes {takes}")
+    text = {name: options.get(name) for name in _TEXTS}
+    flag = {name: options.get(name, False) for name in _FLAGS}
+    for name, value in (*text.items(), *flag.items()):
+        wanted = (str, type(None)) if name in text else bool
+        if not isinstance(value, wanted):
+            kind = "a string" if name in text else "true or false"
+            raise SelectionError(f"docflow.reprocess: {name} must be {kind}, not {value!r}")
+    selection = Selection(
+        key=str(text["key"]) if text["key"] is not None else None,
+        prefix=str(text["prefix"]) if text["prefix"] is not None else None,
+        stale=bool(flag["stale"]),
+        failed=bool(flag["failed"]),
+        all=bool(flag["all"]),
+    )
+    return selection, bool(flag["force"])
 
 
 def inputs(inbox: Store, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -49,17 +88,45 @@ def has_current_output(outbox: Store, key: str, etag: str, settings: Settings) -
     )
 
 
-def select(selection: Selection, inbox: Store, outbox: Store, settings: Settings) -> Iterator[str]:
-    """Input keys a reprocess covers, in key order."""
+def select(
+    selection: Selection, inbox: Store, outbox: Store, settings: Settings, *, force: bool = False
+) -> Iterator[tuple[str, Verdict]]:
+    """Each input key a reprocess covers, in key order, and what to do with it.
+
+    A key without an input is "missing". Without force, an input whose enriched document
+    is current is "current", as the worker would find it (a failure record is no reason to
+    skip: retrying it is what `--failed` is for); stale selects what has no current output
+    of either kind, force or not. Everything else is queued.
+    """
+    for key, info in _candidates(selection, inbox, outbox):
+        if info is None:
+            yield key, "missing"
+        elif selection.stale:
+            current = has_current_output(outbox, key, info.etag, settings)
+            yield key, "current" if current else "queue"
+        elif not force and is_current(
+            outbox.head(output_key(ENRICHED_PREFIX, key)), info.etag, settings
+        ):
+            yield key, "current"
+        else:
+            yield key, "queue"
+
+
+def _candidates(
+    selection: Selection, inbox: Store, outbox: Store
+) -> Iterator[tuple[str, ObjectInfo | None]]:
+    """Selected keys and what the store says of each input (None when there is none)."""
     if selection.key is not None:
-        if not selection.key.startswith(OUTPUT_PREFIXES):
-            yield selection.key
+        # An output's key names no input, even where both share one bucket.
+        absent = selection.key.startswith(OUTPUT_PREFIXES)
+        yield selection.key, None if absent else inbox.head(selection.key)
     elif selection.failed:
-        yield from (input_key(FAILED_PREFIX, o.key) for o in outbox.list(FAILED_PREFIX))
+        for record in outbox.list(FAILED_PREFIX):
+            key = input_key(FAILED_PREFIX, record.key)
+            yield key, inbox.head(key)
     else:
         for info in inputs(inbox, selection.prefix or ""):
-            if not selection.stale or not has_current_output(outbox, info.key, info.etag, settings):
-                yield info.key
+            yield info.key, info
 
 
 def unprocessed(inbox: Store, outbox: Store) -> Iterator[str]:

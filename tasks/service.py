@@ -2,8 +2,10 @@
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import redis
@@ -15,7 +17,15 @@ from tasks.app import PROCESS_QUEUE, task
 from tasks.deliveries import delivery
 from tasks.enqueue import enqueue
 from tasks.jobs import Outcome, process_key, process_keys, record_failure, source_of
-from tasks.selection import Selection, has_current_output, select, unprocessed
+from tasks.selection import (
+    Selection,
+    SelectionError,
+    Verdict,
+    from_options,
+    has_current_output,
+    select,
+    unprocessed,
+)
 from workers.errors import Code, DocflowError
 from workers.model import Source
 from workers.s3 import s3_store
@@ -292,16 +302,37 @@ def _timeout(error: DocflowError) -> DocflowError:
     return error
 
 
+@dataclass(frozen=True, slots=True)
+class Reprocessed:
+    """What a reprocess did: keys queued, skipped as current, and not found."""
+
+    queued: int
+    current: int
+    missing: int
+
+
 def start_reprocess(
     selection: Selection,
     force: bool,
     settings: Settings,
     sent: Callable[[int], None] = lambda _: None,
-) -> int:
-    """Queue process for every selected input; how many were queued."""
+) -> Reprocessed:
+    """Queue process for every selected input that needs it; what was queued and skipped."""
     inbox, outbox = stores(settings)
-    keys = select(selection, inbox, outbox, settings)
-    return _enqueue_process(keys, settings, {"force": force}, sent=sent)
+    verdicts: Counter[Verdict] = Counter()
+
+    def queued() -> Iterator[str]:
+        for key, verdict in select(selection, inbox, outbox, settings, force=force):
+            verdicts[verdict] += 1
+            if verdict == "queue":
+                yield key
+            else:
+                log.info("reprocess %s: %s", key, verdict)
+
+    # Each queued input was just seen without a current output: the worker reads it at once.
+    kwargs = {"force": True} if force else {"stale": True}
+    count = _enqueue_process(queued(), settings, kwargs, sent=sent)
+    return Reprocessed(count, verdicts["current"], verdicts["missing"])
 
 
 def start_sweep(
@@ -331,21 +362,18 @@ def _enqueue_process(
     )
 
 
-@task(name="docflow.reprocess", **_BULK)
-def reprocess(
-    *,
-    key: str | None = None,
-    prefix: str | None = None,
-    stale: bool = False,
-    failed: bool = False,
-    all: bool = False,  # the CLI flag's name, so Flower's task API takes the same words
-    force: bool = False,
-) -> int:
-    """Queue process for one key, a prefix, stale or failed inputs, or all of them."""
-    selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all)
-    count = start_reprocess(selection, force, get_settings())
-    log.info("reprocess %s (force=%s): queued %d", selection, force, count)
-    return count
+@task(name="docflow.reprocess", typing=False, throws=(SelectionError,), **_BULK)
+def reprocess(*args: Any, **options: Any) -> dict[str, int]:
+    """Queue process for one key, a prefix, stale or failed inputs, or all of them.
+
+    Takes the CLI's words as keyword arguments (key, prefix, stale, failed, all, force),
+    checked here rather than by Celery's signature check, which would fail in the caller
+    (Flower's API answers 500 with no body) instead of as this task's FAILURE.
+    """
+    selection, force = from_options(args, options)
+    done = start_reprocess(selection, force, get_settings())
+    log.info("reprocess %s (force=%s): %s", selection, force, done)
+    return asdict(done)
 
 
 @task(name="docflow.sweep", **_BULK)

@@ -315,3 +315,33 @@ def test_service_flower_shows_a_batch_with_a_failed_document_as_failure(
     assert f"{keys[1]}: failed UNSUPPORTED_TYPE" in task["exception"]
     assert "1 of 2 failed" in task["exception"]
     assert [stack.processed(key) for key in keys] == [1, 1]
+
+
+def test_service_reprocess_says_what_it_queued_skipped_and_did_not_find(
+    stack: Stack, prefix: str
+) -> None:
+    key = f"{prefix}current.txt"
+    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
+    stack.notify(key)
+    stack.output(f"enriched/{key}.json")
+    again = stack.docflow("reprocess", "--key", key).stderr
+    assert "queued 0 inputs, skipped 1 as current (--force redoes them), 0 not found" in again
+    gone = stack.docflow("reprocess", "--key", f"{prefix}gone.txt").stderr
+    assert (
+        f"queued 0 inputs, skipped 0 as current, 1 not found in s3://{stack.ingest_bucket}" in gone
+    )
+    forced = stack.docflow("reprocess", "--key", key, "--force").stderr
+    assert "queued 1 inputs, skipped 0 as current, 0 not found" in forced
+    wait_for(f"{key} processed again", lambda: stack.processed(key) == 2)
+
+
+def test_service_flower_reprocess_with_an_unknown_argument_fails_naming_it(
+    stack: Stack, prefix: str
+) -> None:
+    apply = stack.flower_url + "/api/task/async-apply/docflow.reprocess"
+    started = requests.post(
+        apply, json={"kwargs": {"prefx": prefix}}, auth=FLOWER_LOGIN, timeout=10
+    )
+    assert started.status_code == 200, started.text
+    task = flower_state(stack, prefix, "docflow.reprocess", "FAILURE")
+    assert "unknown argument 'prefx'; it takes key, prefix" in task["exception"]

@@ -1,10 +1,11 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from tasks.jobs import write_output
-from tasks.selection import Selection, select, unprocessed
+from tasks.selection import Selection, SelectionError, from_options, select, unprocessed
 from workers.settings import Settings
 from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, LocalStore, output_key
 
@@ -34,23 +35,92 @@ def stores(tmp_path: Path) -> tuple[LocalStore, LocalStore]:
     return inbox, outbox
 
 
+Q, C, M = "queue", "current", "missing"
+
+
 @pytest.mark.parametrize(
-    ("selection", "expected"),
+    ("selection", "force", "expected"),
     [
-        (Selection(key="b/bad.txt"), ["b/bad.txt"]),
-        (Selection(key="enriched/a/done.txt.json"), []),
-        (Selection(prefix="a/"), ["a/done.txt", "a/new.txt", "a/old.txt"]),
-        (Selection(prefix="zzz/"), []),
-        (Selection(stale=True), ["a/new.txt", "a/old.txt"]),
-        (Selection(failed=True), ["b/bad.txt"]),
-        (Selection(all=True), sorted(INPUTS)),
+        (Selection(key="b/bad.txt"), False, [("b/bad.txt", Q)]),
+        (Selection(key="a/done.txt"), False, [("a/done.txt", C)]),
+        (Selection(key="a/done.txt"), True, [("a/done.txt", Q)]),
+        (Selection(key="a/gone.txt"), False, [("a/gone.txt", M)]),
+        (Selection(key="enriched/a/done.txt.json"), True, [("enriched/a/done.txt.json", M)]),
+        (Selection(prefix="a/"), False, [("a/done.txt", C), ("a/new.txt", Q), ("a/old.txt", Q)]),
+        (Selection(prefix="a/"), True, [("a/done.txt", Q), ("a/new.txt", Q), ("a/old.txt", Q)]),
+        (Selection(prefix="zzz/"), False, []),
+        (
+            Selection(stale=True),
+            True,
+            list(zip(sorted(INPUTS), [C, Q, Q, C, C], strict=True)),
+        ),
+        (Selection(failed=True), False, [("b/bad.txt", Q)]),
+        (
+            Selection(all=True),
+            False,
+            list(zip(sorted(INPUTS), [C, Q, Q, Q, C], strict=True)),
+        ),
     ],
-    ids=["key", "output-key", "prefix", "empty-prefix", "stale", "failed", "all"],
+    ids=[
+        "key-failed",
+        "key-current",
+        "key-current-force",
+        "key-gone",
+        "output-key",
+        "prefix",
+        "prefix-force",
+        "empty-prefix",
+        "stale-force",
+        "failed",
+        "all",
+    ],
 )
-def test_selection_select_picks_the_inputs_asked_for(
-    stores: tuple[LocalStore, LocalStore], selection: Selection, expected: list[str]
+def test_selection_select_says_what_to_do_with_each_input(
+    stores: tuple[LocalStore, LocalStore],
+    selection: Selection,
+    force: bool,
+    expected: list[tuple[str, str]],
 ) -> None:
-    assert list(select(selection, *stores, SETTINGS)) == expected
+    assert list(select(selection, *stores, SETTINGS, force=force)) == expected
+
+
+def test_selection_select_finds_a_failed_input_gone(stores: tuple[LocalStore, LocalStore]) -> None:
+    inbox, outbox = stores
+    (inbox.root / "b" / "bad.txt").unlink()
+    assert list(select(Selection(failed=True), inbox, outbox, SETTINGS)) == [("b/bad.txt", M)]
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "expected"),
+    [
+        ((), {"prefix": "2024/", "force": True}, (Selection(prefix="2024/"), True)),
+        ((), {"key": "a.txt"}, (Selection(key="a.txt"), False)),
+        ((), {"failed": True, "force": False}, (Selection(failed=True), False)),
+    ],
+)
+def test_selection_from_options_reads_the_task_arguments(
+    args: tuple[object, ...], options: dict[str, object], expected: tuple[Selection, bool]
+) -> None:
+    assert from_options(args, options) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "message"),
+    [
+        ((), {"prefx": "2024/"}, "unknown argument 'prefx'; it takes key, prefix, stale"),
+        ((), {"prefix": "a/", "forse": True}, "unknown argument 'forse'"),
+        (("a.txt",), {}, "keyword arguments only"),
+        ((), {"key": 7}, "key must be a string, not 7"),
+        ((), {"all": "yes"}, "all must be true or false, not 'yes'"),
+        ((), {}, "exactly one"),
+        ((), {"key": "a", "all": True}, "exactly one"),
+    ],
+)
+def test_selection_from_options_names_what_is_wrong(
+    args: tuple[object, ...], options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(SelectionError, match=re.escape(message)):
+        from_options(args, options)
 
 
 @pytest.mark.parametrize(
