@@ -1,6 +1,7 @@
 """The docflow command line: `run` is the embedded mode; the service verbs queue work."""
 
 import dataclasses
+import functools
 import itertools
 import json
 import logging
@@ -8,9 +9,9 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import typer
 from rich.console import Console
@@ -25,21 +26,53 @@ from rich.progress import (
 from rich.table import Table
 
 from tasks.events import Bridge
+from tasks.faults import check_broker, check_s3, explain
 from tasks.jobs import Outcome, process_keys
 from tasks.selection import Selection
 from tasks.service import start_reprocess, start_sweep
-from tasks.status import gather
+from tasks.status import Status, gather
 from tasks.submit import submit as upload
-from workers.settings import get_settings
+from workers.settings import Settings, get_settings
 from workers.store import LocalStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(stderr=True)
+# The root options, set once per invocation before any verb runs.
+_root_options = {"debug": False}
 
 
 @app.callback()
-def _root() -> None:
-    """Keep every verb a sub-command, even while there is only one."""
+def _root(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="DOCFLOW_DEBUG", help="Show the traceback of an operational fault"
+        ),
+    ] = False,
+) -> None:
+    """Keep every verb a sub-command; a service fault is one line unless --debug."""
+    _root_options["debug"] = debug
+
+
+P = ParamSpec("P")
+
+
+def _operational(verb: Callable[P, None]) -> Callable[P, None]:
+    """A service verb whose expected faults end it with one line on stderr and their status."""
+
+    @functools.wraps(verb)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            verb(*args, **kwargs)
+        except Exception as error:
+            fault = explain(error, get_settings())
+            if fault is None or _root_options["debug"]:
+                raise
+            line = f"docflow {verb.__name__}: {fault.line}"
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
+            raise typer.Exit(fault.status) from None
+
+    return guarded
 
 
 def local_inputs(paths: list[Path]) -> Iterator[tuple[LocalStore, str]]:
@@ -134,6 +167,7 @@ def _progress(description: str, total: int | None = None) -> tuple[Progress, Tas
 
 
 @app.command()
+@_operational
 def submit(
     paths: Annotated[
         list[Path], typer.Argument(exists=True, readable=True, help="Files or folders to upload")
@@ -141,6 +175,7 @@ def submit(
 ) -> None:
     """Upload files to the ingest bucket, keyed as `run` keys them; events do the rest."""
     settings = get_settings()
+    check_s3(settings, settings.ingest_bucket)
     inputs = list(local_inputs(paths))
     progress, bar = _progress("uploading", len(inputs))
     with progress:
@@ -148,7 +183,14 @@ def submit(
     console.print(f"submitted {count} files to s3://{settings.ingest_bucket}")
 
 
+def _reachable(settings: Settings) -> None:
+    """Fail first, in one line, on a broker or bucket a sweep or reprocess cannot reach."""
+    check_broker(settings)
+    check_s3(settings, settings.ingest_bucket, settings.output_bucket)
+
+
 @app.command()
+@_operational
 def events(
     name: Annotated[
         str, typer.Option(help="This bridge's name; a restart under it recovers its events")
@@ -163,16 +205,20 @@ def events(
 
 
 @app.command()
+@_operational
 def sweep() -> None:
     """Queue processing of every input whose output is missing or older than it."""
+    settings = get_settings()
+    _reachable(settings)
     # The listing already found these without a current output: they go straight to process.
     progress, bar = _progress("queueing process tasks for inputs without a current output")
     with progress:
-        count = start_sweep(get_settings(), sent=lambda n: progress.advance(bar, n))
+        count = start_sweep(settings, sent=lambda n: progress.advance(bar, n))
     console.print(f"sweep queued {count} inputs")
 
 
 @app.command()
+@_operational
 def reprocess(
     *,
     key: Annotated[str | None, typer.Option(help="One input key")] = None,
@@ -190,6 +236,7 @@ def reprocess(
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     settings = get_settings()
+    _reachable(settings)
     progress, bar = _progress("queueing process tasks")
     with progress:
         done = start_reprocess(selection, force, settings, sent=lambda n: progress.advance(bar, n))
@@ -203,21 +250,50 @@ def reprocess(
 
 
 @app.command()
+@_operational
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts")] = False,
+    failed: Annotated[
+        int, typer.Option("--failed", min=0, help="How many of the latest failures to list")
+    ] = 5,
 ) -> None:
-    """Show queue depths, workers online and how many documents are enriched or failed."""
-    now = gather(get_settings())
+    """Show queues, workers, outputs and failures; a part that cannot be reached says why."""
+    settings = get_settings()
+    now = gather(settings, recent=failed)
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(now)))
-        return
+    else:
+        Console().print(_status_table(now))
+    for part, line in now.errors.items():
+        console.print(f"docflow status: {part}: {line}", soft_wrap=True, markup=False)
+    if now.exit_status:
+        # Every part degrades on its own; the exit status is the first fault's.
+        raise typer.Exit(now.exit_status)
+
+
+def _status_table(now: Status) -> Table:
+    """The snapshot as rows; unreachable parts say so."""
     table = Table(title="docflow status", show_header=False)
-    for queue, depth in now.queues.items():
-        table.add_row(f"queued in {queue}", str(depth))
-    table.add_row("workers online", ", ".join(now.workers) or "none")
-    table.add_row("enriched", str(now.enriched))
-    table.add_row("failed", str(now.failed))
-    Console().print(table)
+    unreachable = "unreachable (see below)"
+    for queue, state in (now.queues or {}).items():
+        table.add_row(f"{queue}", f"{state.waiting} waiting, {state.in_flight} in flight")
+    if now.queues is None:
+        table.add_row("queues", unreachable)
+    if now.workers is None:
+        table.add_row("workers online", unreachable if now.queues else "unknown (no broker)")
+    else:
+        online = [f"{w.name} (concurrency {w.concurrency or '?'})" for w in now.workers]
+        table.add_row("workers online", "\n".join(online) or "none")
+    if now.enriched is None:
+        table.add_row("outputs", unreachable)
+    else:
+        table.add_row("enriched", str(now.enriched))
+        table.add_row("failed", str(now.failed))
+        for code, count in (now.failures_by_code or {}).items():
+            table.add_row(f"  {code}", str(count))
+        for failure in now.recent_failures or []:
+            table.add_row(f"  {failure.key}", f"{failure.code}: {failure.message}")
+    return table
 
 
 def main() -> None:

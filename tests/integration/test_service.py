@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -210,23 +211,55 @@ def test_service_ignores_events_it_should(stack: Stack, prefix: str) -> None:
 
 
 def test_service_status_counts_what_is_in_the_bucket(stack: Stack, prefix: str) -> None:
-    key = f"{prefix}counted.txt"
-    stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED.read_bytes())
-    stack.notify(key)
-    stack.output(f"enriched/{key}.json")
-    shown = json.loads(stack.docflow("status", "--json").stdout)
+    keys = {"counted.txt": SEED.read_bytes(), "refused.txt": b"\x89PNG\r\n\x1a\n" + bytes(256)}
+    for name, body in keys.items():
+        stack.s3.put_object(Bucket=stack.ingest_bucket, Key=f"{prefix}{name}", Body=body)
+        stack.notify(f"{prefix}{name}")
+    stack.output(f"enriched/{prefix}counted.txt.json")
+    record = stack.output(f"failed/{prefix}refused.txt.json")
+    done = stack.docflow("status", "--json", "--failed", "1000")
+    shown = json.loads(done.stdout)
     listed = {
-        kind: stack.s3.list_objects_v2(Bucket=stack.output_bucket, Prefix=f"{kind}/")["KeyCount"]
+        kind: [
+            item["Key"]
+            for page in stack.s3.get_paginator("list_objects_v2").paginate(
+                Bucket=stack.output_bucket, Prefix=f"{kind}/"
+            )
+            for item in page.get("Contents", [])
+        ]
         for kind in ("enriched", "failed")
     }
-    assert shown["enriched"] == listed["enriched"] > 0
-    assert shown["failed"] == listed["failed"]
+    assert shown["enriched"] == len(listed["enriched"]) > 0
+    assert shown["failed"] == len(listed["failed"]) > 0
+    codes = Counter(
+        json.loads(stack.s3.get_object(Bucket=stack.output_bucket, Key=key)["Body"].read())[
+            "error"
+        ]["code"]
+        for key in listed["failed"]
+    )
+    assert shown["failures_by_code"] == dict(codes)
+    recent = {failure["key"]: failure for failure in shown["recent_failures"]}
+    assert len(recent) == len(listed["failed"])
+    assert recent[f"{prefix}refused.txt"] == {
+        "key": f"{prefix}refused.txt",
+        "code": "UNSUPPORTED_TYPE",
+        "message": record["error"]["message"],
+        "failed_at": record["failed_at"],
+    }
+    latest = [f["failed_at"] for f in shown["recent_failures"]]
+    assert latest == sorted(latest, reverse=True)
     assert set(shown["queues"]) == {
         "docflow.ingest",
         "docflow.process",
         stack.env["DOCFLOW_EVENTS_KEY"],
     }
-    assert [name.split("@")[0] for name in shown["workers"]] == [stack.worker_name]
+    assert all(set(q) == {"waiting", "in_flight"} for q in shown["queues"].values())
+    assert [(w["name"].split("@")[0], w["concurrency"]) for w in shown["workers"]] == [
+        (stack.worker_name, 1)
+    ]
+    assert (shown["errors"], shown["exit_status"], done.stderr) == ({}, 0, "")
+    table = stack.docflow("status", "--failed", "1").stdout
+    assert "UNSUPPORTED_TYPE" in table and "concurrency 1" in table
 
 
 def test_service_flower_lists_worker_and_tasks_behind_a_login(stack: Stack, prefix: str) -> None:
