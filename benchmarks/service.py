@@ -16,11 +16,21 @@ S3 server (a process of its own, so it does not share the GIL with this client),
 
 It reports docs/s of both, their ratio, the 2-vs-1 scaling, and the CPU seconds the moto
 S3 server, redis-server and the worker spent, since they share this machine's cores.
+
+Latency (--latency-docs, default 50; 0 skips it): one warm worker child and the events
+bridge; each document is put in the ingest bucket and its bucket event pushed to the
+events list as MinIO would, one at a time, and timed from the push until the worker logs
+its output written. Beside it: the pipeline's own stage times inside the worker (the
+output's timings_ms) and `process_key` of the same document in this process over local
+folders (read, clean, segment, tag, render, write) right after each, the target's
+yardstick.
 """
 
+import json
 import multiprocessing
 import os
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +43,7 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a s
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import boto3
+import redis
 
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
 from benchmarks.corpus import ROOT, describe, plain_corpus, write_inputs
@@ -41,8 +52,10 @@ from tasks.enqueue import chunks
 from tasks.jobs import Outcome, process_key, process_keys
 from tasks.service import start_sweep
 from tasks.submit import submit
+from tests.events import access_event
 from tests.integration.conftest import (
     CELERY,
+    DOCFLOW,
     REDIS_SERVER,
     Process,
     free_port,
@@ -54,8 +67,12 @@ from workers.settings import Settings, get_settings
 from workers.store import LocalStore
 
 DEFAULT_DOCS = 60
+LATENCY_DOCS = 50
 TARGET_OVERHEAD = 0.75
 TARGET_SCALING = 1.6
+TARGET_LATENCY = 1.3  # event-to-output p50 over the pipeline's own p50
+_WARM_DOCS = 3  # latency documents sent first and not counted: every connection open
+_POLL_SECONDS = 0.002
 _CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "benchmark",
     "AWS_SECRET_ACCESS_KEY": "benchmark",
@@ -180,13 +197,7 @@ def run_service(
     largest worker child's RSS in MB.
     """
     settings = services.settings(uuid.uuid4().hex[:8])
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=services.endpoint,
-        aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=_CREDENTIALS["AWS_DEFAULT_REGION"],
-    )
+    s3 = boto3.client("s3", endpoint_url=services.endpoint, **_boto_credentials())
     for bucket in (settings.ingest_bucket, settings.output_bucket):
         s3.create_bucket(Bucket=bucket)
     keys = sorted(path.name for path in folder.iterdir())
@@ -267,10 +278,123 @@ def run_in_process(folder: Path, workers: int, workdir: Path) -> float:
     return seconds
 
 
-def measure(documents: int, worker_counts: Sequence[int], workdir: Path) -> list[ServiceRun]:
-    """Service and in-process runs for each worker count, on the same plain-text documents."""
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Seconds per document: event to output, the worker's stages, and in-process."""
+
+    event_to_output: list[float]
+    stages: list[float]
+    in_process: list[float]
+
+    @property
+    def p50(self) -> float:
+        """Median event-to-output seconds."""
+        return statistics.median(self.event_to_output)
+
+    @property
+    def p90(self) -> float:
+        """90th percentile event-to-output seconds."""
+        return statistics.quantiles(self.event_to_output, n=10, method="inclusive")[-1]
+
+    @property
+    def ratio(self) -> float:
+        """Event-to-output p50 over the in-process pipeline's p50 for the same documents."""
+        return self.p50 / statistics.median(self.in_process)
+
+    @property
+    def share(self) -> float:
+        """The share of event-to-output time that is the worker's pipeline stages."""
+        return sum(self.stages) / sum(self.event_to_output)
+
+
+class LogTail:
+    """New lines of a growing log file, read from where the last look stopped."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("rb")
+        self.file.seek(0, os.SEEK_END)
+        self.pending = b""  # the start of a line not yet written whole
+
+    def wait_for(self, line: str, timeout: float = 120) -> float:
+        """Poll until a line equal to line's end appears; the perf_counter it was seen at."""
+        wanted = line.encode()
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            *done, self.pending = (self.pending + self.file.read()).split(b"\n")
+            if any(text.endswith(wanted) for text in done):
+                return time.perf_counter()
+            time.sleep(_POLL_SECONDS)
+        raise TimeoutError(f"no {line!r} within {timeout} s")
+
+
+def measure_latency(
+    services: Services, folder: Path, documents: int, logs: Path, workdir: Path
+) -> Latency:
+    """Event-to-output seconds of documents sent one at a time to a warm worker."""
+    settings = services.settings(uuid.uuid4().hex[:8])
+    s3 = boto3.client("s3", endpoint_url=services.endpoint, **_boto_credentials())
+    for bucket in (settings.ingest_bucket, settings.output_bucket):
+        s3.create_bucket(Bucket=bucket)
+    keys = sorted(path.name for path in folder.iterdir())[: documents + _WARM_DOCS]
+    env = worker_env(settings) | {"DOCFLOW_EVENTS_KEY": f"bench:{uuid.uuid4().hex[:8]}:events"}
+    worker = start(
+        "latency-worker",
+        [*CELERY, "worker", "-Q", "docflow.ingest,docflow.process", "--pool", "prefork",
+         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+         "--hostname", "bench-latency@%h"],
+        env,
+        logs,
+    )  # fmt: skip
+    bridge = start("latency-bridge", [*DOCFLOW, "events"], env, logs)
+    client = redis.Redis.from_url(services.broker_url)
+    docflow_model(settings)
+    inbox, outbox = LocalStore(folder), LocalStore(workdir / "latency-in-process")
+    seconds, stages, in_process = [], [], []
+    try:
+        wait_for("the worker child to load its model",
+                 lambda: worker.count("worker child ready") >= 1, 120)  # fmt: skip
+        wait_for("the bridge", lambda: bridge.count("bridge .* -> ingest tasks"), 60)
+        tail = LogTail(worker.log)
+        for index, key in enumerate(keys):
+            data = (folder / key).read_bytes()
+            etag = s3.put_object(Bucket=settings.ingest_bucket, Key=key, Body=data)["ETag"]
+            event = access_event(settings.ingest_bucket, key, etag=etag.strip('"'), size=len(data))
+            sent = time.perf_counter()
+            client.rpush(env["DOCFLOW_EVENTS_KEY"], event)
+            seen = tail.wait_for(f"process {key}: enriched")
+            # The same document in this process right after, so machine noise hits both.
+            started = time.perf_counter()
+            outcome = process_key(inbox, outbox, key, settings)
+            done = time.perf_counter()
+            if outcome.status != "enriched":
+                raise RuntimeError(f"in-process {key}: {outcome.status}")
+            if index < _WARM_DOCS:
+                continue
+            seconds.append(seen - sent)
+            in_process.append(done - started)
+            body = s3.get_object(Bucket=settings.output_bucket, Key=f"enriched/{key}.json")
+            timings = json.loads(body["Body"].read())["pipeline"]["timings_ms"]
+            stages.append(sum(timings.values()) / 1000)
+    finally:
+        bridge.stop()
+        worker.stop()
+    return Latency(seconds, stages, in_process)
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": _CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": _CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": _CREDENTIALS["AWS_DEFAULT_REGION"],
+    }
+
+
+def measure(
+    documents: int, worker_counts: Sequence[int], workdir: Path, latency_docs: int = 0
+) -> tuple[list[ServiceRun], Latency | None]:
+    """Service and in-process runs for each worker count, then latency, on plain text."""
     folder = workdir / "inputs"
-    write_inputs(plain_corpus(documents), folder)
+    write_inputs(plain_corpus(max(documents, latency_docs + _WARM_DOCS)), folder)
     logs = workdir / "logs"
     logs.mkdir()
     services = start_services(logs)
@@ -278,14 +402,17 @@ def measure(documents: int, worker_counts: Sequence[int], workdir: Path) -> list
     # The client side publishes through tasks.app, configured at import for the default broker.
     app.conf.broker_url = services.broker_url
     results = []
+    latency = None
     try:
         for workers in worker_counts:
             phases, usage = run_service(services, folder, workers, logs)
             in_process = run_in_process(folder, workers, workdir)
             results.append(ServiceRun(workers, documents, *phases, in_process, *usage))
+        if latency_docs:
+            latency = measure_latency(services, folder, latency_docs, logs, workdir)
     finally:
         services.stop()
-    return results
+    return results, latency
 
 
 def report(runs: Sequence[ServiceRun]) -> str:
@@ -317,15 +444,39 @@ def report(runs: Sequence[ServiceRun]) -> str:
     return "\n".join(lines)
 
 
+def latency_report(latency: Latency) -> str:
+    """Event-to-output percentiles beside the pipeline's own time for the same documents."""
+    ms = [1000 * second for second in latency.event_to_output]
+    in_process = 1000 * statistics.median(latency.in_process)
+    rows = table(
+        f"Event to output, {len(ms)} documents one at a time, 1 warm worker child + bridge",
+        ["p50 ms", "p90 ms", "max ms", "in-process p50 ms", "p50 / in-process",
+         "pipeline stages share"],
+        [(1000 * latency.p50, 1000 * latency.p90, max(ms), in_process, latency.ratio,
+          f"{100 * latency.share:.1f}%")],
+    )  # fmt: skip
+    return f"{rows}\n(target p50 <= {TARGET_LATENCY} x in-process p50)"
+
+
 def main() -> None:
     """Parse flags, measure, print."""
     parser = arguments(__doc__, DEFAULT_DOCS, 500, alternating=False)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts")
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts")
+    parser.add_argument(
+        "--latency-docs",
+        type=int,
+        default=LATENCY_DOCS,
+        help=f"documents timed event to output (default {LATENCY_DOCS}; 0 skips)",
+    )
     args = parser.parse_args()
     setup_logging(args.verbose)
-    print(describe("plain", args.docs))
+    print(describe("plain", max(args.docs, args.latency_docs + _WARM_DOCS)))
     with tempfile.TemporaryDirectory(prefix="docflow-service-") as workdir:
-        print(report(measure(args.docs, args.workers, Path(workdir))))
+        runs, latency = measure(args.docs, args.workers, Path(workdir), args.latency_docs)
+    if runs:
+        print(report(runs))
+    if latency:
+        print(latency_report(latency))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from tasks.selection import (
     SelectionError,
     Verdict,
     from_options,
-    has_current_output,
+    input_and_current,
     select,
     unprocessed,
 )
@@ -89,10 +89,11 @@ def ingest(self: Any, key: str, etag: str | None = None) -> str:
     inbox, outbox = stores(settings)
     with _retrying(self, key, settings):
         try:
-            info = _existing(inbox, key, "ingest")
+            info, current = input_and_current(inbox, outbox, key, settings)
             if info is None:
+                log.info("ingest %s: no such object (deleted?)", key)
                 return "missing"
-            if has_current_output(outbox, key, info.etag, settings):
+            if current:
                 log.info("ingest %s: output is current for etag %s", key, info.etag)
                 return "skipped"
         except DocflowError as error:

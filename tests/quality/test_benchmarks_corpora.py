@@ -74,9 +74,12 @@ def test_benchmarks_memory_samples_rss(zone: bool, tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_benchmarks_service_runs_end_to_end(tmp_path: Path) -> None:
-    (run,) = service.measure(3, [1], tmp_path)
+    (run,), latency = service.measure(3, [1], tmp_path, latency_docs=2)
     assert run.documents == 3
     assert run.overhead > 0
     assert run.s3_cpu >= 0
     assert run.worker_cpu > 0
     assert run.child_rss_mb > 0
+    assert latency is not None and len(latency.event_to_output) == 2
+    assert all(seconds > 0 for seconds in latency.event_to_output + latency.in_process)
+    assert 0 < latency.share < 1

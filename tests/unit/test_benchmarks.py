@@ -1,6 +1,7 @@
 """Smoke tests of the benchmark scripts' helpers that need no dev corpus (no timing)."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,33 @@ def test_benchmarks_service_reports_overhead_scaling_and_cpu() -> None:
     text = service.report(runs)
     assert "scaling, 2 workers vs 1: service 2.000" in text
     assert service.cpu_seconds(os.getpid()) > 0
+
+
+def test_benchmarks_service_latency_percentiles_ratio_and_share() -> None:
+    latency = service.Latency(
+        event_to_output=[0.1 * n for n in range(1, 11)],
+        stages=[0.05] * 10,
+        in_process=[0.25] * 10,
+    )
+    assert latency.p50 == pytest.approx(0.55)
+    assert latency.p90 == pytest.approx(0.91)
+    assert latency.ratio == pytest.approx(2.2)
+    assert latency.share == pytest.approx(0.5 / 5.5)
+    text = service.latency_report(latency)
+    assert "550.0" in text and "1,000.0" in text and "2.200" in text
+    assert f"target p50 <= {service.TARGET_LATENCY}" in text
+
+
+def test_benchmarks_service_log_tail_sees_only_new_lines(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    log.write_text("process a.txt: enriched\n")
+    tail = service.LogTail(log)
+    with log.open("a") as out:
+        out.write("process b.txt: enr")
+        out.flush()
+        with pytest.raises(TimeoutError):
+            tail.wait_for("process b.txt: enriched", timeout=0.05)
+        out.write("iched\n")
+    assert tail.wait_for("process b.txt: enriched", timeout=5) > 0
+    with pytest.raises(TimeoutError):
+        tail.wait_for("process a.txt: enriched", timeout=0.05)
