@@ -115,7 +115,7 @@ class DocumentFailedError(Exception):
     """Documents that ended as failure records: their task ends in FAILURE, naming each code.
 
     Raised only after every record is written, and acknowledged like any other outcome
-    (task_acks_on_failure_or_timeout): the record is the outcome, so nothing retries it.
+    (task_acks_on_failure): the record is the outcome, so nothing retries or redelivers it.
     """
 
 
