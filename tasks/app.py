@@ -110,7 +110,8 @@ def _warm_model(**_: Any) -> None:
     # Ingest-only workers never run the pipeline: loading the model there only costs RAM.
     if PROCESS_QUEUE not in app.amqp.queues.consume_from:
         return
-    name = current_config(get_settings()).model.name
+    # The first language of DOCFLOW_SPACY_MODELS; any other loads when a document needs it.
+    name = next(iter(current_config(get_settings()).packages.values()))
     load_model(name)
     log.info("worker child ready with model %s", name)
 
