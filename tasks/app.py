@@ -111,9 +111,10 @@ def _warm_model(**_: Any) -> None:
     if PROCESS_QUEUE not in app.amqp.queues.consume_from:
         return
     # The first language of DOCFLOW_SPACY_MODELS; any other loads when a document needs it.
-    name = next(iter(current_config(get_settings()).packages.values()))
-    load_model(name)
-    log.info("worker child ready with model %s", name)
+    names = list(current_config(get_settings()).packages.values())[:1]
+    for name in names:
+        load_model(name)
+    log.info("worker child ready with model %s", names[0] if names else None)
 
 
 worker_process_init.connect(_warm_model)

@@ -220,3 +220,18 @@ def test_language_run_counts_documents_no_model_read_by_language(tmp_path: Path)
     assert described["de_bahn.txt"]["language"] == "de"
     assert described["de_bahn.txt"]["spacy-model"] == ""
     assert described["fr_sommet.txt"]["spacy-model"] == "fr_core_news_sm"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ('{"en": "", "fr": "fr_core_news_sm"}', (("en", ""), ("fr", "fr_core_news_sm"))),
+        ('{"fr": "fr_core_news_sm"}', (("fr", "fr_core_news_sm"),)),
+        ("{}", ()),
+    ],
+)
+def test_language_models_setting_is_a_json_map_in_its_own_order(
+    monkeypatch: pytest.MonkeyPatch, env: str, expected: tuple[tuple[str, str], ...]
+) -> None:
+    monkeypatch.setenv("DOCFLOW_SPACY_MODELS", env)
+    assert Settings().spacy_models == expected
