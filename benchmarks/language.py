@@ -12,6 +12,7 @@ prefix). Neither is copied anywhere.
 
 import argparse
 import json
+import signal
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEV_MORE = ROOT.parent / "shared" / "data" / "extraction-dev-more"
 FIXTURES = ROOT / "tests" / "fixtures" / "languages"
 MIN_CHARS = 300
+# A page docflow's cleaner has not finished in this long is left out and counted.
+PAGE_SECONDS = 20
 HEADER = ("corpus", "language", "pages", f">= {MIN_CHARS} chars", "right", "accuracy", "wrong as")
 
 
@@ -53,14 +56,25 @@ def identified(pages: Iterator[tuple[str, str, bytes]]) -> list[tuple[str, str, 
     """(id, known, identified, clean length) of each page docflow does not reject."""
     settings = get_settings()
     out = []
+    signal.signal(signal.SIGALRM, _too_slow)
     for page_id, known, data in pages:
+        signal.alarm(PAGE_SECONDS)
         try:
             cleaned = identify(clean(decode(RawDocument(Source(page_id), data), settings)))
         except DocflowError:
             continue
+        except TimeoutError:
+            print(f"{page_id}: not cleaned in {PAGE_SECONDS} s, left out", file=sys.stderr)
+            continue
+        finally:
+            signal.alarm(0)
         length = len(PARAGRAPH_BREAK.join(block.text for block in cleaned.blocks))
         out.append((page_id, known, cleaned.metadata.language, length))
     return out
+
+
+def _too_slow(*_: object) -> None:
+    raise TimeoutError
 
 
 def rows(

@@ -15,19 +15,23 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from workers.model import Cleaned, LanguageSource
 
-# Identification reads the first blocks of the body up to this many characters, so its
-# cost stays flat for a long document: py3langid walks the sample byte by byte in Python,
-# about 1 ms for 400 characters, and docflow's whole pipeline takes some 50 ms an article.
+# Identification reads this many characters of the body, so its cost stays flat for a long
+# document: py3langid walks the sample byte by byte in Python, about 1 ms for 400
+# characters, and docflow's whole pipeline takes some 50 ms an article.
 SAMPLE_CHARS = 400
 # Fewer letters than this tell no language apart reliably: the answer is none.
 MIN_LETTERS = 20
-# How sure the model must be of a language the page did not declare (or declared otherwise).
-MIN_PROBABILITY = 0.9
+# How sure the model must be of a language the page did not declare (or declared otherwise);
+# below it the text is taken as too mixed to tell.
+MIN_PROBABILITY = 0.5
 # A declared language the model gives at least this probability is one the text agrees with.
 AGREES = 0.05
 # The model's few codes with no ISO 639-1 code of their own but a macrolanguage that has
-# one; any other such code (zxx: no language at all) is no answer.
+# one. Its other such codes are left out of the ranking, since docflow could not write
+# them (Nigerian Pidgin, which took a tenth of the probability of English pages), but
+# zxx, no language at all, is kept so that a page of names and numbers has no language.
 _MACRO = {"yue": "zh", "wuu": "zh", "arz": "ar", "ary": "ar", "uzs": "uz"}
+_NO_LANGUAGE = "zxx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +44,12 @@ class Identified:
 
 @lru_cache(maxsize=1)
 def _identifier() -> LanguageIdentifier:
-    """The model, loaded once per process (about 0.1 s)."""
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    """The model, loaded once per process (about 0.5 s), ranking only what docflow writes."""
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(
+        [code for code in identifier.labels if len(code) == 2 or code in _MACRO] + [_NO_LANGUAGE]
+    )
+    return identifier
 
 
 def declared_code(declared: str | None) -> str | None:
@@ -55,9 +63,10 @@ def declared_code(declared: str | None) -> str | None:
 
 
 def sample(cleaned: Cleaned) -> str:
-    """The first blocks of the body, up to SAMPLE_CHARS characters."""
+    """The longest blocks of the body, up to SAMPLE_CHARS characters: the prose, where a
+    page's first blocks may be menus, names and dates."""
     parts, size = [], 0
-    for block in cleaned.blocks:
+    for block in sorted(cleaned.blocks, key=lambda b: len(b.text), reverse=True):
         parts.append(block.text[: SAMPLE_CHARS - size])
         size += len(parts[-1])
         if size >= SAMPLE_CHARS:
