@@ -1,4 +1,4 @@
-"""NLP efficiency: docflow's segment + tag stage against the full en_core_web_sm pipeline.
+"""NLP efficiency: docflow's language, segment and tag stages against full en_core_web_sm.
 
 Usage: python benchmarks/nlp.py [--docs N] [--round R] [-v]
        (full size: --docs 500)
@@ -189,7 +189,7 @@ def report(result: NlpResult) -> str:
         f"NLP efficiency: {result.documents} documents, {result.words:,} words",
         ["side", "pipes", "seconds", "words/s"],
         [
-            ("docflow segment+tag", "+".join(result.docflow_pipes), result.docflow_seconds,
+            ("docflow language+segment+tag", "+".join(result.docflow_pipes), result.docflow_seconds,
              result.words / result.docflow_seconds),
             ("full nlp.pipe", "+".join(result.full_pipes), result.full_seconds,
              result.words / result.full_seconds),

@@ -10,6 +10,7 @@ import pytest
 from spacy.language import Language
 from typer.testing import CliRunner
 
+from benchmarks import language as language_benchmark
 from tasks.cli import app
 from tests.conftest import ROOT, check_enriched
 from workers import pipeline as pipeline_module
@@ -235,3 +236,11 @@ def test_language_models_setting_is_a_json_map_in_its_own_order(
 ) -> None:
     monkeypatch.setenv("DOCFLOW_SPACY_MODELS", env)
     assert Settings().spacy_models == expected
+
+
+def test_language_benchmark_scores_every_fixture_right() -> None:
+    found = language_benchmark.identified(language_benchmark.fixture_pages(FIXTURES))
+    rows = language_benchmark.rows("fixtures", found, language_benchmark.MIN_CHARS)
+    languages = {row[1] for row in rows} - {"all"}
+    assert languages == {language for _, language, _ in CASES}
+    assert rows[-1][1:] == ("all", len(CASES), len(CASES), len(CASES), "1.0000", "")
