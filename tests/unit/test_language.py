@@ -92,6 +92,10 @@ def test_language_model_tags_only_its_own_language(
         assert document["entities"] == []
         paragraphs = [p for s in document["sections"] for p in s["paragraphs"]]
         assert paragraphs and all(p["sentences"] for p in paragraphs)
+        # Every paragraph of the article is one, in Chinese and Japanese too (a line
+        # ending in 。 is no heading), and most hold more than one sentence.
+        assert len(paragraphs) >= 2
+        assert sum(len(p["sentences"]) > 1 for p in paragraphs) >= len(paragraphs) / 2
 
 
 @pytest.mark.parametrize(
