@@ -41,6 +41,10 @@ _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None)
 # +64 MB over 2M new words, in 16 MB steps). A model loaded afresh starts from its own
 # tables: reloading once the string table has doubled held it level (0.4 to 0.7 s a load).
 MAX_TABLE_GROWTH = 2
+# A blank tokenizer starts from a table of 1k to 4k cells, which doubles within a batch:
+# growth is counted from the size a model's table starts at (en and fr: 262,144 cells),
+# or a blank one would be built afresh (seconds) after every batch.
+MIN_TABLE_CELLS = 262_144
 _TABLE_CELLS_AT_LOAD: dict[int, int] = {}  # id of each loaded model -> its string table's cells
 _LOADED: dict[str, Language] = {}  # package name, or "blank:<lang>" -> the model in use
 
@@ -141,7 +145,7 @@ def table_cells(nlp: Language) -> int | None:
 def _renew_if_outgrown(nlp: Language) -> None:
     """Have the next load_model load afresh once this model's string table has outgrown it."""
     loaded, now = _TABLE_CELLS_AT_LOAD.get(id(nlp)), table_cells(nlp)
-    if loaded and now and now >= MAX_TABLE_GROWTH * loaded:
+    if loaded and now and now >= MAX_TABLE_GROWTH * max(loaded, MIN_TABLE_CELLS):
         _retire(nlp, f"its string table grew from {loaded} to {now} cells")
 
 

@@ -14,7 +14,14 @@ from spacy.tokens import Doc
 from workers import nlp as nlp_module
 from workers import pipeline as pipeline_module
 from workers.model import RawDocument, Segmented, Source, Span
-from workers.nlp import analyse, load_model, model_for, resolve_models, table_cells
+from workers.nlp import (
+    analyse,
+    blank_model,
+    load_model,
+    model_for,
+    resolve_models,
+    table_cells,
+)
 from workers.pipeline import enrich_all
 from workers.segment import Layout, segment_all
 from workers.sentences import sentence_spans
@@ -172,3 +179,13 @@ def test_nlp_each_language_has_its_model_loaded_once_and_retired_alone() -> None
     found.close()  # type: ignore[attr-defined]  # interrupted inside the French model's zone
     assert load_model(models["fr"]) is not french
     assert load_model(models["en"]) is english
+
+
+def test_nlp_blank_tokenizer_is_kept_until_its_table_outgrows_a_models() -> None:
+    blank = blank_model("de")
+    small = table_cells(blank)
+    assert small is not None and small < nlp_module.MIN_TABLE_CELLS
+    list(analyse(blank, [_new_words(5_000, seed=11)]))
+    grown = table_cells(blank)
+    assert grown is not None and grown >= 2 * small  # doubled, yet far from a model's size
+    assert blank_model("de") is blank
