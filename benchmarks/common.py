@@ -9,8 +9,9 @@ from typing import TypeVar
 
 from spacy.language import Language
 
+from workers.language import identify
 from workers.model import Cleaned, Segmented, Tagged
-from workers.nlp import load_model, resolve_model_name
+from workers.nlp import load_model, resolve_models
 from workers.segment import lay_out, segment_all
 from workers.settings import Settings
 from workers.tag import tag
@@ -20,15 +21,16 @@ ROUND_SIZE = 20
 
 
 def docflow_model(settings: Settings) -> Language:
-    """The lean model docflow's workers load (ner alone), once per process."""
-    return load_model(resolve_model_name(settings.spacy_model))
+    """The lean English model docflow's workers load (ner alone), once per process."""
+    return load_model(resolve_models(settings.spacy_models)["en"])
 
 
 def nlp_stage(
     cleaned: Sequence[Cleaned], nlp: Language, settings: Settings
 ) -> list[tuple[Segmented, Tagged]]:
-    """docflow's segment and tag stages on a batch of documents, as the pipeline calls them."""
-    layouts = [lay_out(document, settings.max_block_chars) for document in cleaned]
+    """docflow's language, segment and tag stages on a batch of documents of nlp's language,
+    as the pipeline calls them."""
+    layouts = [lay_out(identify(document), settings.max_block_chars) for document in cleaned]
     return [
         (segmented, tag(segmented, settings.entity_labels))
         for segmented in segment_all(layouts, nlp)

@@ -1,11 +1,15 @@
 """Memory: resident set of one process running the pipeline over ever-new vocabulary.
 
-Usage: python benchmarks/memory.py [--docs N] [--warm-up W] [--no-memory-zone] [-v]
+Usage: python benchmarks/memory.py [--docs N] [--warm-up W] [--french-every K]
+                                   [--no-memory-zone] [-v]
        (full size: --docs 5000)
 
 The process loads the model, enriches W documents (warm-up), then keeps going to N, each
 through tasks.jobs.process_key over LocalStores like a worker. Every document carries a
-paragraph of synthetic names and words no other has. Each input is written just before it
+paragraph of synthetic names and words no other has. Every K-th document (4th by default;
+0 for none) is a French article of tests/fixtures/languages instead, so the process holds
+both the English and the French model, each with its own vocabulary, as a worker that
+meets both languages does. Each input is written just before it
 is processed and both files are deleted after, so the corpus itself never sits in memory.
 RSS is VmRSS from /proc/self/status; the string table's cells (live words and the
 tombstones spaCy's memory zones leave) show when docflow loads its model afresh.
@@ -26,7 +30,7 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a s
 
 
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
-from benchmarks.corpus import describe, varied_input
+from benchmarks.corpus import Input, describe, varied_input, varied_paragraph
 from tasks.jobs import process_key
 from workers import nlp as nlp_module
 from workers.settings import get_settings
@@ -38,6 +42,8 @@ WARM_UP = 50
 CHECKPOINTS = 10
 TARGET_MB = 400.0
 TARGET_GROWTH = 5.0
+FRENCH_EVERY = 4
+FRENCH = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "languages" / "fr_sommet.txt"
 log = logging.getLogger("benchmarks")
 
 
@@ -71,11 +77,25 @@ def _sample(documents: int) -> Sample:
     return Sample(documents, rss_mb(), len(nlp.vocab.strings), nlp_module.table_cells(nlp))
 
 
-def measure(documents: int, warm_up: int, memory_zone: bool, workdir: Path) -> MemoryResult:
+def measure(
+    documents: int,
+    warm_up: int,
+    memory_zone: bool,
+    workdir: Path,
+    french_every: int = FRENCH_EVERY,
+) -> MemoryResult:
     """Enrich documents one by one, sampling RSS after warm-up and at even steps after."""
     # No reference to the model is held here: one the pipeline replaces must be freed.
     with _zone(memory_zone):
-        return MemoryResult(memory_zone, _run(documents, warm_up, workdir))
+        return MemoryResult(memory_zone, _run(documents, warm_up, workdir, french_every))
+
+
+def _input(index: int, french_every: int) -> Input:
+    """Document number index: a French article every french_every-th, else an English one."""
+    if french_every and index % french_every == french_every - 1:
+        text = f"{FRENCH.read_text('utf-8')}\n\n{varied_paragraph(index)}\n"
+        return Input(f"{index:05d}_fr.txt", text.encode("utf-8"))
+    return varied_input(index)
 
 
 @contextlib.contextmanager
@@ -94,14 +114,14 @@ def _zone(on: bool) -> Iterator[None]:
         nlp_module.MAX_TABLE_GROWTH = growth
 
 
-def _run(documents: int, warm_up: int, workdir: Path) -> tuple[Sample, ...]:
+def _run(documents: int, warm_up: int, workdir: Path, french_every: int) -> tuple[Sample, ...]:
     settings = get_settings()
     inbox, outbox = LocalStore(workdir / "in"), LocalStore(workdir / "out")
     inbox.root.mkdir(parents=True, exist_ok=True)
     step = max(1, (documents - warm_up) // CHECKPOINTS)
     samples = []
     for index in range(documents):
-        item = varied_input(index)
+        item = _input(index, french_every)
         (inbox.root / item.key).write_bytes(item.data)
         outcome = process_key(inbox, outbox, item.key, settings)
         if outcome.status != "enriched":
@@ -140,13 +160,21 @@ def main() -> None:
     parser = arguments(__doc__, DEFAULT_DOCS, FULL_DOCS, alternating=False)
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help="documents before the base")
     parser.add_argument(
+        "--french-every",
+        type=int,
+        default=FRENCH_EVERY,
+        help="every K-th document French (0: English only)",
+    )
+    parser.add_argument(
         "--no-memory-zone", action="store_true", help="run without spaCy's memory_zone"
     )
     args = parser.parse_args()
     setup_logging(args.verbose)
     print(describe("varied", args.docs))
     with tempfile.TemporaryDirectory(prefix="docflow-memory-") as workdir:
-        result = measure(args.docs, args.warm_up, not args.no_memory_zone, Path(workdir))
+        result = measure(
+            args.docs, args.warm_up, not args.no_memory_zone, Path(workdir), args.french_every
+        )
     print(report(result))
 
 

@@ -1,4 +1,4 @@
-"""NLP efficiency: docflow's segment + tag stage against the full en_core_web_sm pipeline.
+"""NLP efficiency: docflow's language, segment and tag stages against full en_core_web_sm.
 
 Usage: python benchmarks/nlp.py [--docs N] [--round R] [-v]
        (full size: --docs 500)
@@ -35,7 +35,7 @@ from benchmarks.common import (
 )
 from benchmarks.corpus import cleaned_documents, describe, plain_corpus
 from workers.model import Paragraph, Segmented
-from workers.nlp import resolve_model_name
+from workers.nlp import resolve_models
 from workers.segment import PARAGRAPH_BREAK
 from workers.settings import get_settings
 
@@ -144,7 +144,7 @@ def measure(documents: int, round_size: int) -> NlpResult:
     cleaned = [doc for _, doc in cleaned_documents(plain_corpus(documents), settings)]
     texts = [PARAGRAPH_BREAK.join(block.text for block in doc.blocks) for doc in cleaned]
     lean = docflow_model(settings)
-    full = spacy.load(resolve_model_name(settings.spacy_model))
+    full = spacy.load(resolve_models(settings.spacy_models)["en"])
     # Warm both models (lazy allocations, first-call caches) outside the timed rounds.
     nlp_stage(cleaned[:2], lean, settings)
     full_analysis(full, texts[:2])
@@ -189,7 +189,7 @@ def report(result: NlpResult) -> str:
         f"NLP efficiency: {result.documents} documents, {result.words:,} words",
         ["side", "pipes", "seconds", "words/s"],
         [
-            ("docflow segment+tag", "+".join(result.docflow_pipes), result.docflow_seconds,
+            ("docflow language+segment+tag", "+".join(result.docflow_pipes), result.docflow_seconds,
              result.words / result.docflow_seconds),
             ("full nlp.pipe", "+".join(result.full_pipes), result.full_seconds,
              result.words / result.full_seconds),

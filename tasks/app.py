@@ -114,9 +114,11 @@ def _warm_model(**_: Any) -> None:
     # Ingest-only workers never run the pipeline: loading the model there only costs RAM.
     if PROCESS_QUEUE not in app.amqp.queues.consume_from:
         return
-    name = current_config(get_settings()).model.name
-    load_model(name)
-    log.info("worker child ready with model %s", name)
+    # The first language of DOCFLOW_SPACY_MODELS; any other loads when a document needs it.
+    names = list(current_config(get_settings()).packages.values())[:1]
+    for name in names:
+        load_model(name)
+    log.info("worker child ready with model %s", names[0] if names else None)
 
 
 worker_process_init.connect(_warm_model)

@@ -149,6 +149,10 @@ def _summary(outcomes: list[Outcome], seconds: float, out: Path) -> None:
     table.add_row("failed", str(statuses["failed"]))
     for code, count in sorted(codes.items()):
         table.add_row(f"  {code}", str(count))
+    for language, count in sorted(
+        Counter(o.no_model for o in outcomes if o.no_model is not None).items()
+    ):
+        table.add_row(f"  no model for {language or 'unknown language'}", str(count))
     table.add_row("entities", str(sum(o.entities for o in outcomes)))
     table.add_row("time", f"{seconds:.1f} s")
     console.print(table)

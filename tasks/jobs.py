@@ -28,6 +28,10 @@ _CURRENT = ("enriched", "skipped")  # outcomes that leave a current output behin
 META_ETAG = "source-etag"
 META_CONFIG = "config-hash"
 META_VERSION = "docflow-version"
+# On every enriched output: its language and the model that tagged it ("" for none), so
+# `docflow status` can count the documents no model read, by language, from a HEAD.
+META_LANGUAGE = "language"
+META_MODEL = "spacy-model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,8 @@ class Outcome:
     code: str | None = None
     entities: int = 0
     message: str | None = None  # a failure's own words, as in its record
+    # The language of a document written with no model for it ("" when none was told).
+    no_model: str | None = None
 
 
 def is_current(output: ObjectInfo | None, etag: str, settings: Settings) -> bool:
@@ -163,9 +169,13 @@ def process_keys(
         item, document = pair
         if isinstance(document, DocflowError):
             return settle(item.source, item.etag, document)
+        model, language = document["pipeline"]["model"], document["metadata"]["language"] or ""
+        described = {META_LANGUAGE: language, META_MODEL: model["name"] if model else ""}
         try:
             body = dumps(document)
-            write_output(outbox, ENRICHED_PREFIX, item.key, body, item.etag, settings=settings)
+            write_output(
+                outbox, ENRICHED_PREFIX, item.key, body, item.etag, settings=settings, **described
+            )
         except DocflowError as raised:
             return settle(item.source, item.etag, raised, document["doc_id"])
         log.info(
@@ -174,7 +184,12 @@ def process_keys(
             document["doc_id"],
             len(document["entities"]),
         )
-        return Outcome(item.key, "enriched", entities=len(document["entities"]))
+        return Outcome(
+            item.key,
+            "enriched",
+            entities=len(document["entities"]),
+            no_model=None if model else language,
+        )
 
     read = list(overlapped(fetch, keys))
     fetched = [got for got in read if isinstance(got, _Fetched)]
@@ -258,13 +273,21 @@ def record_failure(
 
 
 def write_output(
-    outbox: Store, prefix: str, key: str, body: bytes, etag: str, *, settings: Settings
+    outbox: Store,
+    prefix: str,
+    key: str,
+    body: bytes,
+    etag: str,
+    *,
+    settings: Settings,
+    **described: str,
 ) -> None:
-    """Put one output whole, tagged with what it was made from."""
+    """Put one output whole, tagged with what it was made from (and described, if given)."""
     config = current_config(settings)
     metadata = {
         META_ETAG: etag,
         META_CONFIG: config.config_hash,
         META_VERSION: config.version,
+        **described,
     }
     outbox.put(output_key(prefix, key), body, JSON_TYPE, metadata)

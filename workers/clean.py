@@ -24,7 +24,7 @@ STAGE = "clean"
 # A scraped heading is one short line that does not end like a sentence.
 _HEADING_MAX_WORDS = 14
 _HEADING_MAX_CHARS = 120
-_SENTENCE_END = tuple(".!,;:…\"'”’)]")
+_SENTENCE_END = tuple(".!,;:…\"'”’)]。！？」")  # Chinese and Japanese stops too
 # How far into a plain-text article a title, byline or date line may stand.
 _MASTHEAD_LINES = 4
 _DATE_LINE = re.compile(

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["text", "html", "xml"]
+LanguageSource = Literal["declared", "detected"]
 BlockKind = Literal["heading", "paragraph"]
 
 
@@ -45,6 +46,8 @@ class Metadata:
     authors: tuple[str, ...] = ()
     published: str | None = None
     language: str | None = None
+    # "declared" when the page stated the language and its text agrees, else "detected".
+    language_source: LanguageSource | None = None
     site: str | None = None
     url: str | None = None
 
@@ -124,6 +127,8 @@ class Segmented:
     text: str
     sections: tuple[Section, ...]
     mentions: tuple[Mention, ...] = ()
+    # (docflow label, the model's own label) for each label of the model that tagged it.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +165,11 @@ class ModelInfo:
 
 @dataclass(frozen=True, slots=True)
 class PipelineInfo:
-    """How a document was made: code version, settings digest, model, when and how long."""
+    """How a document was made: code version, settings digest, model (None where its language
+    has none), when and how long."""
 
     version: str
     config_hash: str
-    model: ModelInfo
+    model: ModelInfo | None
     processed_at: str
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -1,7 +1,8 @@
-"""Documents from raw bytes to enriched JSON objects: read, clean, segment, tag, render."""
+"""Documents from raw bytes to enriched JSON objects: read, clean, language, segment, tag,
+render."""
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -11,8 +12,9 @@ from spacy.util import get_package_version
 from workers import __version__
 from workers.clean import clean
 from workers.errors import Code, DocflowError
+from workers.language import identify
 from workers.model import ModelInfo, PipelineInfo, RawDocument, Segmented
-from workers.nlp import load_model, resolve_model_name
+from workers.nlp import model_for, resolve_models
 from workers.read import decode
 from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
@@ -25,19 +27,28 @@ Enriched = dict[str, Any] | DocflowError
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """What decides whether an existing output is current: code version and settings digest."""
+    """What decides whether an existing output is current: code version and settings digest,
+    which covers the model of every language."""
 
     version: str
     config_hash: str
-    model: ModelInfo
+    models: Mapping[str, ModelInfo]  # language -> its package, in the setting's order
+
+    @property
+    def packages(self) -> dict[str, str]:
+        """Language -> the name of its package."""
+        return {language: model.name for language, model in self.models.items()}
 
 
 @lru_cache(maxsize=4)
 def current_config(settings: Settings) -> Config:
-    """The config outputs are made with now, known without loading the model."""
-    name = resolve_model_name(settings.spacy_model)
-    model = ModelInfo(name=name, version=get_package_version(name) or "unknown")
-    return Config(__version__, settings.config_hash(model.name, model.version), model)
+    """The config outputs are made with now, known without loading any model."""
+    models = {
+        language: ModelInfo(name=name, version=get_package_version(name) or "unknown")
+        for language, name in resolve_models(settings.spacy_models).items()
+    }
+    digest = settings.config_hash({k: (m.name, m.version) for k, m in models.items()})
+    return Config(__version__, digest, models)
 
 
 def _timed(stage: str, timings: dict[str, float], step: Callable[..., T], *args: Any) -> T:
@@ -65,6 +76,8 @@ def enrich_all(
 
     Each result is the document's enriched object, or the DocflowError that says which
     stage gave up on it and why; one document's failure never costs another its output.
+    Documents go through the model of their language together, one batch per language;
+    a language with no model gets sentences from its blank tokenizer and no entities.
     Should the model fail on the batch, classify sees the error first (it may raise, when
     the caller knows the failure is not any document's doing) before each document is
     tried alone.
@@ -77,34 +90,49 @@ def enrich_all(
         try:
             decoded = _timed("read", timings, decode, raw, settings)
             cleaned = _timed("clean", timings, clean, decoded)
+            cleaned = _timed("language", timings, identify, cleaned)
             layout = _timed("segment", timings, lay_out, cleaned, settings.max_block_chars)
         except DocflowError as error:
             results[index] = error
             continue
         laid_out.append((index, layout, timings))
-    found = _segment(laid_out, config.model.name, classify)
-    for (index, _, timings), segmented in zip(laid_out, found, strict=True):
-        if isinstance(segmented, DocflowError):
-            results[index] = segmented
-            continue
-        try:
-            tagged = _timed("tag", timings, tag, segmented, settings.entity_labels)
-            info = PipelineInfo(
-                config.version, config.config_hash, config.model, now_iso(), timings
-            )
-            # Rendering is not a timed stage; it fails on its own, like one.
-            results[index] = _timed("write", {}, render, tagged, info)
-        except DocflowError as error:
-            results[index] = error
+    by_language: dict[str | None, list[tuple[int, Layout, dict[str, float]]]] = {}
+    for item in laid_out:
+        by_language.setdefault(item[1].cleaned.metadata.language, []).append(item)
+    for language, group in by_language.items():
+        model = config.models.get(language or "")
+        found = _segment(group, language, config.packages, classify)
+        for (index, _, timings), segmented in zip(group, found, strict=True):
+            results[index] = _finish(segmented, timings, model, config, settings)
     return [result for result in results if result is not None]
+
+
+def _finish(
+    segmented: Segmented | DocflowError,
+    timings: dict[str, float],
+    model: ModelInfo | None,
+    config: Config,
+    settings: Settings,
+) -> Enriched:
+    """Tag and render one segmented document; a DocflowError stays what it is."""
+    if isinstance(segmented, DocflowError):
+        return segmented
+    try:
+        tagged = _timed("tag", timings, tag, segmented, settings.entity_labels)
+        info = PipelineInfo(config.version, config.config_hash, model, now_iso(), timings)
+        # Rendering is not a timed stage; it fails on its own, like one.
+        return _timed("write", {}, render, tagged, info)
+    except DocflowError as error:
+        return error
 
 
 def _segment(
     laid_out: Sequence[tuple[int, Layout, dict[str, float]]],
-    model: str,
+    language: str | None,
+    models: Mapping[str, str],
     classify: Callable[[DocflowError], DocflowError],
 ) -> list[Segmented | DocflowError]:
-    """segment_all over the batch; should the batch fail, each document on its own.
+    """segment_all over a batch of one language; should it fail, each document on its own.
 
     The model is asked for on each try: one that failed is loaded afresh for the next.
     Each document's segment time is its share, by length, of the batch's model time.
@@ -115,13 +143,13 @@ def _segment(
     spent: dict[str, float] = {}
     try:
         found: list[Segmented | DocflowError] = list(
-            _timed("segment", spent, segment_all, layouts, load_model(model))
+            _timed("segment", spent, segment_all, layouts, model_for(language, models))
         )
     except DocflowError as error:
         if len(layouts) == 1:
             return [error]  # the document's own failure, classified with the rest by the caller
         classify(error)  # may raise: the caller may know the batch, not a document, failed
-        return [one for item in laid_out for one in _segment([item], model, classify)]
+        return [one for item in laid_out for one in _segment([item], language, models, classify)]
     total = sum(len(layout.text) for layout in layouts) or 1
     for (_, layout, timings), _ in zip(laid_out, found, strict=True):
         timings["segment"] += spent["segment"] * len(layout.text) / total

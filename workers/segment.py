@@ -9,7 +9,7 @@ from spacy.language import Language
 
 from workers.errors import Code, DocflowError
 from workers.model import Block, Cleaned, Mention, Paragraph, Section, Segmented, Span
-from workers.nlp import Analysis, analyse
+from workers.nlp import Analysis, analyse, label_pairs
 
 PARAGRAPH_BREAK = "\n\n"
 
@@ -108,6 +108,7 @@ def segment_all(layouts: Sequence[Layout], nlp: Language) -> list[Segmented]:
     """
     texts = [layout.text[start:end] for layout in layouts for start, end in layout.pieces]
     analyses = iter(list(analyse(nlp, texts)))
+    labels = label_pairs(nlp)
     segmented = []
     for layout in layouts:
         sentences: list[Span] = []
@@ -116,7 +117,8 @@ def segment_all(layouts: Sequence[Layout], nlp: Language) -> list[Segmented]:
             found = next(analyses)
             sentences.extend(Span(offset + s.start, offset + s.end) for s in found.sentences)
             entities.extend((offset + s, offset + e, label) for s, e, label in found.entities)
-        segmented.append(_segmented(layout, Analysis(tuple(sentences), tuple(entities))))
+        whole = Analysis(tuple(sentences), tuple(entities))
+        segmented.append(_segmented(layout, whole, labels))
     return segmented
 
 
@@ -125,7 +127,7 @@ def segment(cleaned: Cleaned, nlp: Language, max_block_chars: int) -> Segmented:
     return segment_all([lay_out(cleaned, max_block_chars)], nlp)[0]
 
 
-def _segmented(layout: Layout, found: Analysis) -> Segmented:
+def _segmented(layout: Layout, found: Analysis, labels: tuple[tuple[str, str], ...]) -> Segmented:
     text = layout.text
     sentences = iter(found.sentences)
     sentence = next(sentences, None)
@@ -150,6 +152,7 @@ def _segmented(layout: Layout, found: Analysis) -> Segmented:
         text=text,
         sections=_sections(layout.placed, paragraphs, text),
         mentions=tuple(Mention(s, e, text[s:e], label) for s, e, label in found.entities),
+        labels=labels,
     )
 
 

@@ -4,7 +4,7 @@ import hashlib
 import json
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 NUMERIC_LABELS = ("CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY")
@@ -22,7 +22,10 @@ DEFAULT_LABELS = (
     "LANGUAGE",
     "DATE",
     "TIME",
+    "MISC",
 )
+# Language (ISO 639-1) -> spaCy package; "" for English picks en_core_web_sm, else its re-upload.
+DEFAULT_MODELS = (("en", ""), ("fr", "fr_core_news_sm"))
 
 
 class Settings(BaseSettings):
@@ -31,9 +34,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCFLOW_", frozen=True)
 
     # Content: these change what a document looks like, so they feed config_hash.
-    spacy_model: str = Field(
-        default="",
-        description="spaCy package to load; empty picks en_core_web_sm, else the PyPI re-upload",
+    spacy_models: tuple[tuple[str, str], ...] = Field(
+        default=DEFAULT_MODELS,
+        description="JSON map of language to spaCy package; the first is loaded as a worker "
+        "starts, each other when a document first needs it; languages missing get no NER",
     )
     entity_labels: tuple[str, ...] = DEFAULT_LABELS
     max_input_bytes: int = 20_000_000
@@ -77,6 +81,12 @@ class Settings(BaseSettings):
         default=10_000, description="queue depth at which sweep and reprocess wait"
     )
 
+    @field_validator("spacy_models", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        """The JSON map as (language, package) pairs in its own order, hashable like the rest."""
+        return tuple(value.items()) if isinstance(value, dict) else value
+
     def content_fields(self) -> dict[str, object]:
         """The settings that change the enriched output."""
         return {
@@ -86,9 +96,12 @@ class Settings(BaseSettings):
             "max_block_chars": self.max_block_chars,
         }
 
-    def config_hash(self, model_name: str, model_version: str) -> str:
-        """Stable digest of everything but code version that shapes the output."""
-        fields = self.content_fields() | {"model": [model_name, model_version]}
+    def config_hash(self, models: dict[str, tuple[str, str]]) -> str:
+        """Stable digest of everything but code version that shapes the output.
+
+        models maps each language to the (name, version) of the package that tags it.
+        """
+        fields = self.content_fields() | {"models": {k: list(v) for k, v in models.items()}}
         blob = json.dumps(fields, sort_keys=True).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()[:16]
 

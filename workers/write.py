@@ -12,7 +12,9 @@ import orjson
 from workers.errors import DocflowError
 from workers.model import Entity, Metadata, PipelineInfo, Section, Source, Tagged
 
-SCHEMA_VERSION = "1"
+# 1.1 adds metadata.language_source, entities' model_label, and a null pipeline.model.
+SCHEMA_VERSION = "1.1"
+FAILURE_SCHEMA_VERSION = "1"
 JSON_TYPE = "application/json"
 
 
@@ -25,6 +27,8 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
     """The enriched document in the contract's key order."""
     segmented = tagged.segmented
     cleaned = segmented.cleaned
+    model_labels = dict(segmented.labels)
+    model = info.model
     return {
         "schema_version": SCHEMA_VERSION,
         "doc_id": cleaned.doc_id,
@@ -32,7 +36,7 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
         "pipeline": {
             "version": info.version,
             "config_hash": info.config_hash,
-            "model": {"name": info.model.name, "version": info.model.version},
+            "model": {"name": model.name, "version": model.version} if model else None,
             "processed_at": info.processed_at,
             "timings_ms": {stage: round(ms, 3) for stage, ms in info.timings_ms.items()},
         },
@@ -40,7 +44,7 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
         "text": segmented.text,
         "removed": [{"kind": r.kind, "text": r.text} for r in cleaned.removed],
         "sections": [_section(s) for s in segmented.sections],
-        "entities": [_entity(e) for e in tagged.entities],
+        "entities": [_entity(e, model_labels) for e in tagged.entities],
     }
 
 
@@ -49,7 +53,7 @@ def failure_record(
 ) -> dict[str, Any]:
     """What a reader learns about a document that could not be enriched."""
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": FAILURE_SCHEMA_VERSION,
         "doc_id": doc_id,
         "source": _source(source),
         "error": {"code": str(error.code), "message": error.message, "stage": error.stage},
@@ -99,6 +103,7 @@ def _metadata(meta: Metadata) -> dict[str, Any]:
         "authors": list(meta.authors),
         "published": meta.published,
         "language": meta.language,
+        "language_source": meta.language_source,
         "site": meta.site,
         "url": meta.url,
     }
@@ -121,11 +126,12 @@ def _section(section: Section) -> dict[str, Any]:
     }
 
 
-def _entity(entity: Entity) -> dict[str, Any]:
+def _entity(entity: Entity, model_labels: dict[str, str]) -> dict[str, Any]:
     return {
         "id": entity.id,
         "text": entity.text,
         "label": entity.label,
+        "model_label": model_labels.get(entity.label, entity.label),
         "aliases": list(entity.aliases),
         "count": entity.count,
         "mentions": [{"start": m.start, "end": m.end, "text": m.text} for m in entity.mentions],

@@ -171,7 +171,7 @@ CASES: dict[str, tuple[Build, str]] = {
 def settings() -> Iterator[Settings]:
     """Default settings, with the model loaded once here so every forked case shares it."""
     current = Settings()
-    load_model(current_config(current).model.name)
+    load_model(current_config(current).packages["en"])
     yield current
 
 

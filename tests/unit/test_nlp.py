@@ -14,17 +14,30 @@ from spacy.tokens import Doc
 from workers import nlp as nlp_module
 from workers import pipeline as pipeline_module
 from workers.model import RawDocument, Segmented, Source, Span
-from workers.nlp import analyse, load_model, resolve_model_name, table_cells
+from workers.nlp import (
+    analyse,
+    blank_model,
+    load_model,
+    model_for,
+    resolve_models,
+    table_cells,
+)
 from workers.pipeline import enrich_all
 from workers.segment import Layout, segment_all
 from workers.sentences import sentence_spans
 from workers.settings import get_settings
 
 TEXT = "Angela Merkel met Emmanuel Macron in Paris. Zorblatt Quixvane said nothing."
+# Enough English around the new words for the pipeline to tell the language (and pick the
+# English model): random letters alone are no language.
+NEWS = (
+    "The two leaders spoke for an hour about trade, energy prices and the war, and agreed "
+    "to meet again before the summer. Their ministers will draft a joint plan in the coming weeks."
+)
 
 
 def _name() -> str:
-    return resolve_model_name(get_settings().spacy_model)
+    return resolve_models(get_settings().spacy_models)["en"]
 
 
 def _new_words(count: int, seed: int) -> str:
@@ -141,7 +154,8 @@ def test_nlp_batch_interrupted_in_the_model_goes_on_per_document_with_a_fresh_mo
 
     monkeypatch.setattr(pipeline_module, "segment_all", recording)
     raws = [
-        RawDocument(Source(f"{n}.txt"), f"{TEXT} {_new_words(30, seed=n)}".encode()) for n in (7, 8)
+        RawDocument(Source(f"{n}.txt"), f"{TEXT} {NEWS} {_new_words(30, seed=n)}".encode())
+        for n in (7, 8)
     ]
     results = enrich_all(raws, get_settings())
     assert failed
@@ -150,3 +164,28 @@ def test_nlp_batch_interrupted_in_the_model_goes_on_per_document_with_a_fresh_mo
     assert [type(result) for result in results] == [dict, dict]
     assert len(models) == 3 and models[1] is not models[0] and models[2] is models[1]
     assert all(result["entities"] for result in results if isinstance(result, dict))
+
+
+def test_nlp_each_language_has_its_model_loaded_once_and_retired_alone() -> None:
+    models = resolve_models(get_settings().spacy_models)
+    english, french = load_model(models["en"]), load_model(models["fr"])
+    assert english is not french
+    assert model_for("en", models) is english and model_for("fr", models) is french
+    # A language with no package gets a blank tokenizer, kept like a model.
+    assert model_for("de", models) is model_for("de", models)
+    assert not model_for("de", models).pipe_names
+    found = analyse(french, ["Emmanuel Macron est à Paris.", _new_words(5, seed=9)])
+    next(found)
+    found.close()  # type: ignore[attr-defined]  # interrupted inside the French model's zone
+    assert load_model(models["fr"]) is not french
+    assert load_model(models["en"]) is english
+
+
+def test_nlp_blank_tokenizer_is_kept_until_its_table_outgrows_a_models() -> None:
+    blank = blank_model("de")
+    small = table_cells(blank)
+    assert small is not None and small < nlp_module.MIN_TABLE_CELLS
+    list(analyse(blank, [_new_words(5_000, seed=11)]))
+    grown = table_cells(blank)
+    assert grown is not None and grown >= 2 * small  # doubled, yet far from a model's size
+    assert blank_model("de") is blank

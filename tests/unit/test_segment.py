@@ -3,7 +3,7 @@ import spacy
 
 from workers.errors import Code, DocflowError
 from workers.model import Block, Cleaned, Metadata, Source
-from workers.nlp import load_model, resolve_model_name
+from workers.nlp import blank_model, load_model, resolve_models
 from workers.segment import lay_out, segment, segment_all
 from workers.sentences import sentence_spans
 from workers.settings import DEFAULT_LABELS, get_settings
@@ -56,7 +56,7 @@ def _cleaned(*blocks: tuple[str, str]) -> Cleaned:
 
 @pytest.fixture(scope="module")
 def nlp() -> spacy.language.Language:
-    return load_model(resolve_model_name(get_settings().spacy_model))
+    return load_model(resolve_models(get_settings().spacy_models)["en"])
 
 
 def test_segment_sentences_stay_in_their_paragraph_after_the_speaker(
@@ -120,3 +120,55 @@ def test_segment_refuses_a_block_over_the_cap() -> None:
         lay_out(_cleaned(("paragraph", "x" * 101)), 100)
     assert raised.value.code == Code.TOO_LARGE
     assert raised.value.stage == "segment"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # Chinese and Japanese write no space after a full stop; the blank tokenizers
+        # (spaCy's Chinese one by character, the generic one with the stops split off,
+        # since the Japanese one needs SudachiPy) still give the rules a token to end on.
+        (
+            "zh",
+            "新线路今天通车。乘客很多！你去吗？",
+            ["新线路今天通车。", "乘客很多！", "你去吗？"],
+        ),
+        (
+            "ja",
+            "図書館が再開しました。「とても明るい。」と話しました。",
+            ["図書館が再開しました。", "「とても明るい。」", "と話しました。"],
+        ),
+        (None, "今日は晴れです。明日は雨。", ["今日は晴れです。", "明日は雨。"]),
+        (
+            "ru",
+            "Станция открыта. Пассажиров много! Когда следующая?",
+            ["Станция открыта.", "Пассажиров много!", "Когда следующая?"],
+        ),
+        (
+            "de",
+            "Der Zug kommt um 8 Uhr an. Er ist pünktlich.",
+            ["Der Zug kommt um 8 Uhr an.", "Er ist pünktlich."],
+        ),
+    ],
+)
+def test_segment_sentences_without_a_model_for_the_language(
+    language: str | None, text: str, expected: list[str]
+) -> None:
+    nlp = blank_model(language)
+    segmented = segment_all([lay_out(_cleaned(("paragraph", text)), 10_000)], nlp)[0]
+    (paragraph,) = segmented.sections[0].paragraphs
+    assert [text[s.start : s.end] for s in paragraph.sentences] == expected
+    assert segmented.mentions == () and segmented.labels == ()
+
+
+def test_segment_carries_the_models_own_labels_beside_docflows(
+    nlp: spacy.language.Language,
+) -> None:
+    french = load_model(resolve_models(get_settings().spacy_models)["fr"])
+    document = _cleaned(("paragraph", "Emmanuel Macron a rencontré Angela Merkel à Berlin."))
+    segmented = segment(document, french, 10_000)
+    assert ("PERSON", "PER") in segmented.labels
+    assert {m.label for m in segmented.mentions} <= {"PERSON", "LOC", "ORG", "MISC"}
+    assert "PERSON" in {m.label for m in segmented.mentions}
+    english = segment(_cleaned(("paragraph", "Angela Merkel met Emmanuel Macron.")), nlp, 10_000)
+    assert all(ours == theirs for ours, theirs in english.labels)
