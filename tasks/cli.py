@@ -1,16 +1,16 @@
 """The docflow command line: `run` is the embedded mode; the service verbs queue work."""
 
 import dataclasses
-import itertools
 import json
 import logging
+import os
 import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,14 +24,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tasks.events import Bridge
-from tasks.jobs import Outcome, process_keys
-from tasks.selection import Selection
-from tasks.service import start_reprocess, start_sweep
-from tasks.status import gather
-from tasks.submit import submit as upload
 from workers.settings import get_settings
 from workers.store import LocalStore
+
+# Each verb imports what it runs on itself: `run` must work with no broker reachable or
+# installed, and the service's modules build the Celery app and check its settings.
+if TYPE_CHECKING:
+    from tasks.jobs import Outcome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(stderr=True)
@@ -59,12 +58,16 @@ def run(
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("data"),
     force: Annotated[bool, typer.Option(help="Redo inputs whose output is current")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", min=1, help="Worker processes", show_default="one per core"),
+    ] = None,
 ) -> None:
-    """Process files in-process with no broker and no S3; outputs go to OUT/enriched|failed."""
+    """Process files with no broker and no S3; outputs go to OUT/enriched|failed."""
+    from tasks.local import run_batches  # noqa: PLC0415
+
     settings = get_settings()
     inputs = list(local_inputs(paths))
-    outbox = LocalStore(out)
-    outcomes: list[Outcome] = []
     started = time.perf_counter()
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -75,38 +78,24 @@ def run(
         transient=len(inputs) < 2,
     ) as progress:
         bar = progress.add_task("processing", total=len(inputs))
-        for inbox, keys in _batches(inputs, settings.batch_docs):
-            progress.update(bar, description=keys[0][-40:])
-            outcomes.extend(_process(inbox, outbox, keys, force))
-            progress.advance(bar, len(keys))
+        outcomes = run_batches(
+            inputs,
+            out,
+            settings,
+            force=force,
+            jobs=jobs or _cores(),
+            advance=lambda done: progress.advance(bar, done),
+        )
     _summary(outcomes, time.perf_counter() - started, out)
     raise typer.Exit(1 if any(o.status == "failed" for o in outcomes) else 0)
 
 
-def _batches(
-    inputs: list[tuple[LocalStore, str]], size: int
-) -> Iterator[tuple[LocalStore, list[str]]]:
-    """Runs of up to size keys from the same folder, in input order."""
-    for root, run in itertools.groupby(inputs, key=lambda item: item[0].root):
-        keys = [key for _, key in run]
-        for start in range(0, len(keys), size):
-            yield LocalStore(root), keys[start : start + size]
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
 
 
-def _process(inbox: LocalStore, outbox: LocalStore, keys: list[str], force: bool) -> list[Outcome]:
-    """process_keys, trying again at once the keys a transient error stopped."""
-    settings = get_settings()
-    done: dict[str, Outcome] = {}
-    for attempt in range(1, settings.max_attempts + 1):
-        pending = [key for key in keys if key not in done]
-        if not pending:
-            break
-        results = process_keys(inbox, outbox, pending, settings, attempt=attempt, force=force)
-        done.update((k, r) for k, r in zip(pending, results, strict=True) if isinstance(r, Outcome))
-    return [done[key] for key in keys]
-
-
-def _summary(outcomes: list[Outcome], seconds: float, out: Path) -> None:
+def _summary(outcomes: list["Outcome"], seconds: float, out: Path) -> None:
     statuses = Counter(o.status for o in outcomes)
     codes = Counter(o.code for o in outcomes if o.code)
     table = Table(title=f"docflow run -> {out}", show_header=False)
@@ -140,6 +129,8 @@ def submit(
     ],
 ) -> None:
     """Upload files to the ingest bucket, keyed as `run` keys them; events do the rest."""
+    from tasks.submit import submit as upload  # noqa: PLC0415
+
     settings = get_settings()
     inputs = list(local_inputs(paths))
     progress, bar = _progress("uploading", len(inputs))
@@ -155,6 +146,8 @@ def events(
     ] = "main",
 ) -> None:
     """Move MinIO's bucket events from Redis to ingest tasks until stopped."""
+    from tasks.events import Bridge  # noqa: PLC0415
+
     logging.getLogger("tasks").setLevel(logging.INFO)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -165,6 +158,8 @@ def events(
 @app.command()
 def sweep() -> None:
     """Queue processing of every input whose output is missing or older than it."""
+    from tasks.service import start_sweep  # noqa: PLC0415
+
     progress, bar = _progress("queueing ingest")
     with progress:
         count = start_sweep(get_settings(), sent=lambda n: progress.advance(bar, n))
@@ -184,6 +179,9 @@ def reprocess(
     force: Annotated[bool, typer.Option("--force", help="Redo outputs that are current")] = False,
 ) -> None:
     """Queue processing for a selection of inputs (exactly one of the selectors)."""
+    from tasks.selection import Selection  # noqa: PLC0415
+    from tasks.service import start_reprocess  # noqa: PLC0415
+
     try:
         selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all_)
     except ValueError as error:
@@ -201,6 +199,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts")] = False,
 ) -> None:
     """Show queue depths, workers online and how many documents are enriched or failed."""
+    from tasks.status import gather  # noqa: PLC0415
+
     now = gather(get_settings())
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(now)))
