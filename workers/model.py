@@ -35,6 +35,7 @@ class Decoded:
     source: Source
     kind: Kind
     content: str
+    removed: tuple["Removed", ...] = ()  # what decoding dropped (control characters)
 
 
 @dataclass(frozen=True, slots=True)

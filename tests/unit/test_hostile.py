@@ -164,6 +164,10 @@ CASES: dict[str, tuple[Build, str]] = {
         "EMPTY",
     ),
     "nul-sprinkled.txt": (lambda _: PROSE.encode().replace(b". ", b".\0 "), "enriched"),
+    "nul-interleaved.txt": (lambda _: PROSE.encode("utf-16-le"), "enriched"),
+    "nul-between-words.txt": (lambda _: PROSE.encode().replace(b" ", b" \0"), "enriched"),
+    "controls-sprinkled.txt": (lambda _: PROSE.encode().replace(b". ", b".\x1b\x07 "), "enriched"),
+    "nul-padded.txt": (lambda _: PROSE.encode() + b"\0" * 60_000, "enriched"),
     "nul-mostly.txt": (lambda _: b"\0" * 10_000 + PROSE.encode(), "UNSUPPORTED_TYPE"),
     "undecodable-utf8.txt": (
         lambda _: b"\xef\xbb\xbf" + PROSE.encode() + b"\xff\xfe",
@@ -198,6 +202,15 @@ CASES: dict[str, tuple[Build, str]] = {
     # One paragraph over spaCy's nlp.max_length (1,000,000) but under max_text_chars: the
     # cap should say so (TOO_LARGE), as it does past max_text_chars, not crash (INTERNAL).
     "one-word-1.5m.txt": (lambda _: b"a" * 1_500_000, "TOO_LARGE"),
+}
+
+
+# Enriched cases whose stray control characters are removed and counted in `removed`.
+CONTROLS_COUNTED = {
+    "nul-sprinkled.txt",
+    "nul-between-words.txt",
+    "controls-sprinkled.txt",
+    "nul-padded.txt",
 }
 
 
@@ -264,6 +277,8 @@ def test_hostile_input_ends_coded_or_clean_without_leaking(
         check_enriched(document)
         assert not set(document["text"]) & set("\0\u200b\u200c\u200d\ufeff\u2060")
         assert not re.search(r"&\w+;", document["text"])  # no entity left as "&x;"
+        counted = any(r["kind"] == "control" for r in document["removed"])
+        assert counted == (name in CONTROLS_COUNTED)
     else:
         validate(document, "failure.v1.json")
         assert (result["kind"], document["error"]["code"]) == ("failed", expected), document
