@@ -179,14 +179,15 @@ class Pool(Generic[J, R]):
         try:
             message = child.conn.recv()
         except (EOFError, OSError) as exc:
-            job = child.job
+            job, ready = child.job, child.ready
             self._replace(child)
             exitcode = child.process.exitcode
-            if job is None:
+            if not ready:  # it could not even start: another would fare no better
                 raise RuntimeError(
                     f"a worker process died while starting (exit {exitcode})"
                 ) from exc
-            yield job, Lost(f"the worker process died (exit code {exitcode})")
+            if job is not None:  # an idle one is simply replaced once work needs it
+                yield job, Lost(f"the worker process died (exit code {exitcode})")
             return
         if message == _READY:
             child.ready = True
