@@ -115,7 +115,10 @@ def measure(corpus: str, documents: int, round_size: int, workdir: Path) -> Pipe
 
 @dataclass(frozen=True, slots=True)
 class ScalingResult:
-    """Seconds of `docflow run`'s worker processes over one corpus, one and two of them."""
+    """Seconds of `docflow run`'s worker processes over one corpus, one and two of them.
+
+    Each is the mean of its two runs.
+    """
 
     corpus: str
     documents: int
@@ -146,7 +149,7 @@ def measure_scaling(corpus: str, documents: int, workdir: Path) -> ScalingResult
         statuses[jobs] = [(o.key, o.status, o.code) for o in outcomes]
     if statuses[1] != statuses[2]:
         raise RuntimeError("jobs 1 and jobs 2 settled the documents differently")
-    return ScalingResult(corpus, len(inputs), seconds)
+    return ScalingResult(corpus, len(inputs), {jobs: total / 2 for jobs, total in seconds.items()})
 
 
 def scaling_report(results: Sequence[ScalingResult]) -> str:
