@@ -1,7 +1,7 @@
 """Pipeline overhead: the whole in-process pipeline (docflow run) against its NLP stage alone.
 
-Usage: python benchmarks/pipeline.py [--docs N] [--corpus plain|html ...] [--round R] [-v]
-       (full size: --docs 500)
+Usage: python benchmarks/pipeline.py [--docs N] [--corpus plain|html ...] [--round R]
+       [--no-scaling] [-v]   (full size: --docs 500)
 
 Whole pipeline: tasks.jobs.process_keys over a LocalStore inbox and outbox in a temporary
 folder, in batches of DOCFLOW_BATCH_DOCS exactly as `docflow run` does (per input: head,
@@ -10,11 +10,16 @@ with metadata). NLP stage: segment + tag on the same documents, cleaned beforeha
 the same batches. Both run in alternating rounds in one process. The stage split sums
 every output's pipeline.timings_ms; 'store, render, write' is what the whole run spent
 outside those stages.
+
+Scaling: `docflow run`'s batches (tasks.local.run_batches, worker processes that load the
+model once each) over the same inputs with --jobs 1, 2, 2 and 1, forced, each timed from
+the pool's start to its last output; the ratio is how much faster two processes are.
 """
 
 import json
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,7 @@ from benchmarks.corpus import (
     write_inputs,
 )
 from tasks.jobs import Outcome, process_key, process_keys
+from tasks.local import run_batches
 from workers.model import Cleaned
 from workers.settings import get_settings
 from workers.store import ENRICHED_PREFIX, LocalStore, output_key
@@ -39,6 +45,9 @@ from workers.store import ENRICHED_PREFIX, LocalStore, output_key
 DEFAULT_DOCS = 100
 CORPORA: dict[str, Callable[[int], list[Input]]] = {"plain": plain_corpus, "html": html_corpus}
 TARGETS = {"plain": 0.90, "html": 0.75}
+SCALING_TARGET = 1.7
+SCALING_HEADER = ("corpus", "docs", "jobs 1 s", "jobs 2 s", "jobs 1 docs/s", "jobs 2 docs/s",
+                  "ratio", "target")  # fmt: skip
 OTHER = "store, render, write"
 HEADER = ("corpus", "docs", "rejected", "whole s", "whole docs/s", "nlp s", "nlp docs/s", "ratio",
           "target")  # fmt: skip
@@ -104,6 +113,56 @@ def measure(corpus: str, documents: int, round_size: int, workdir: Path) -> Pipe
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScalingResult:
+    """Seconds of `docflow run`'s worker processes over one corpus, one and two of them.
+
+    Each is the mean of its two runs.
+    """
+
+    corpus: str
+    documents: int
+    seconds: dict[int, float]
+
+    @property
+    def ratio(self) -> float:
+        """Speed with two worker processes over speed with one."""
+        return self.seconds[1] / self.seconds[2]
+
+
+def measure_scaling(corpus: str, documents: int, workdir: Path) -> ScalingResult:
+    """Time run_batches over one corpus with one worker process, then with two."""
+    settings = get_settings()
+    inbox_dir = workdir / corpus / "scaling-in"
+    write_inputs(CORPORA[corpus](documents), inbox_dir)
+    inbox = LocalStore(inbox_dir)
+    inputs = [(inbox, info.key) for info in sorted(inbox.list(), key=lambda i: i.key)]
+    seconds, statuses = {1: 0.0, 2: 0.0}, {}
+    # 1, 2, 2, 1: a machine getting busier or quieter during the runs weighs on both alike.
+    for jobs in (1, 2, 2, 1):
+        started = time.perf_counter()
+        outcomes = run_batches(
+            inputs, workdir / corpus / f"jobs-{jobs}", settings, force=True, jobs=jobs,
+            advance=lambda _: None,
+        )  # fmt: skip
+        seconds[jobs] += time.perf_counter() - started
+        statuses[jobs] = [(o.key, o.status, o.code) for o in outcomes]
+    if statuses[1] != statuses[2]:
+        raise RuntimeError("jobs 1 and jobs 2 settled the documents differently")
+    return ScalingResult(corpus, len(inputs), {jobs: total / 2 for jobs, total in seconds.items()})
+
+
+def scaling_report(results: Sequence[ScalingResult]) -> str:
+    """The scaling table."""
+    rows = [
+        (r.corpus, r.documents, r.seconds[1], r.seconds[2], r.documents / r.seconds[1],
+         r.documents / r.seconds[2], r.ratio, f">= {SCALING_TARGET:.1f}")
+        for r in results
+    ]  # fmt: skip
+    title = "docflow run scaling: 2 worker processes vs 1 (model load in each included)"
+    return common.table(title, SCALING_HEADER, rows)
+
+
 def report(results: Sequence[PipelineResult]) -> str:
     """The overhead table and each corpus's stage split."""
     rows = [
@@ -132,14 +191,20 @@ def main() -> None:
     """Parse flags, measure each corpus, print."""
     parser = common.arguments(__doc__, DEFAULT_DOCS, 500)
     parser.add_argument("--corpus", nargs="+", choices=list(CORPORA), default=list(CORPORA))
+    parser.add_argument("--no-scaling", action="store_true", help="skip jobs 2 vs jobs 1")
     args = parser.parse_args()
     common.setup_logging(args.verbose)
-    results = []
+    results, scaling = [], []
     with tempfile.TemporaryDirectory(prefix="docflow-bench-") as workdir:
         for corpus in args.corpus:
             print(describe(corpus, args.docs))
             results.append(measure(corpus, args.docs, args.round, Path(workdir)))
+            if not args.no_scaling:
+                scaling.append(measure_scaling(corpus, args.docs, Path(workdir)))
     print(report(results))
+    if scaling:
+        print()
+        print(scaling_report(scaling))
 
 
 if __name__ == "__main__":

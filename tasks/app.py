@@ -7,8 +7,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init
 
-from workers.nlp import load_model
-from workers.pipeline import current_config
+from workers.pipeline import warm
 from workers.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -114,11 +113,7 @@ def _warm_model(**_: Any) -> None:
     # Ingest-only workers never run the pipeline: loading the model there only costs RAM.
     if PROCESS_QUEUE not in app.amqp.queues.consume_from:
         return
-    # The first language of DOCFLOW_SPACY_MODELS; any other loads when a document needs it.
-    names = list(current_config(get_settings()).packages.values())[:1]
-    for name in names:
-        load_model(name)
-    log.info("worker child ready with model %s", names[0] if names else None)
+    log.info("worker child ready with model %s", warm(get_settings()))
 
 
 worker_process_init.connect(_warm_model)

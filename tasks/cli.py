@@ -2,16 +2,16 @@
 
 import dataclasses
 import functools
-import itertools
 import json
 import logging
+import os
 import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 from rich.console import Console
@@ -25,15 +25,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tasks.events import Bridge
-from tasks.faults import check_broker, check_s3, explain
-from tasks.jobs import Outcome, process_keys
-from tasks.selection import Selection
-from tasks.service import start_reprocess, start_sweep
-from tasks.status import Status, gather
-from tasks.submit import submit as upload
 from workers.settings import Settings, get_settings
 from workers.store import LocalStore
+
+# Each verb imports what it runs on itself: `run` must work with no broker reachable or
+# installed, and the service's modules build the Celery app and check its settings.
+if TYPE_CHECKING:
+    from tasks.jobs import Outcome
+    from tasks.status import Status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(stderr=True)
@@ -65,6 +64,8 @@ def _operational(verb: Callable[P, None]) -> Callable[P, None]:
         try:
             verb(*args, **kwargs)
         except Exception as error:
+            from tasks.faults import explain  # noqa: PLC0415
+
             fault = explain(error, get_settings())
             if fault is None or _root_options["debug"]:
                 raise
@@ -92,12 +93,16 @@ def run(
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("data"),
     force: Annotated[bool, typer.Option(help="Redo inputs whose output is current")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", min=1, help="Worker processes", show_default="one per core"),
+    ] = None,
 ) -> None:
-    """Process files in-process with no broker and no S3; outputs go to OUT/enriched|failed."""
+    """Process files with no broker and no S3; outputs go to OUT/enriched|failed."""
+    from tasks.local import run_batches  # noqa: PLC0415
+
     settings = get_settings()
     inputs = list(local_inputs(paths))
-    outbox = LocalStore(out)
-    outcomes: list[Outcome] = []
     started = time.perf_counter()
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -108,38 +113,24 @@ def run(
         transient=len(inputs) < 2,
     ) as progress:
         bar = progress.add_task("processing", total=len(inputs))
-        for inbox, keys in _batches(inputs, settings.batch_docs):
-            progress.update(bar, description=keys[0][-40:])
-            outcomes.extend(_process(inbox, outbox, keys, force))
-            progress.advance(bar, len(keys))
+        outcomes = run_batches(
+            inputs,
+            out,
+            settings,
+            force=force,
+            jobs=jobs or _cores(),
+            advance=lambda done: progress.advance(bar, done),
+        )
     _summary(outcomes, time.perf_counter() - started, out)
     raise typer.Exit(1 if any(o.status == "failed" for o in outcomes) else 0)
 
 
-def _batches(
-    inputs: list[tuple[LocalStore, str]], size: int
-) -> Iterator[tuple[LocalStore, list[str]]]:
-    """Runs of up to size keys from the same folder, in input order."""
-    for root, run in itertools.groupby(inputs, key=lambda item: item[0].root):
-        keys = [key for _, key in run]
-        for start in range(0, len(keys), size):
-            yield LocalStore(root), keys[start : start + size]
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
 
 
-def _process(inbox: LocalStore, outbox: LocalStore, keys: list[str], force: bool) -> list[Outcome]:
-    """process_keys, trying again at once the keys a transient error stopped."""
-    settings = get_settings()
-    done: dict[str, Outcome] = {}
-    for attempt in range(1, settings.max_attempts + 1):
-        pending = [key for key in keys if key not in done]
-        if not pending:
-            break
-        results = process_keys(inbox, outbox, pending, settings, attempt=attempt, force=force)
-        done.update((k, r) for k, r in zip(pending, results, strict=True) if isinstance(r, Outcome))
-    return [done[key] for key in keys]
-
-
-def _summary(outcomes: list[Outcome], seconds: float, out: Path) -> None:
+def _summary(outcomes: list["Outcome"], seconds: float, out: Path) -> None:
     statuses = Counter(o.status for o in outcomes)
     codes = Counter(o.code for o in outcomes if o.code)
     table = Table(title=f"docflow run -> {out}", show_header=False)
@@ -178,6 +169,9 @@ def submit(
     ],
 ) -> None:
     """Upload files to the ingest bucket, keyed as `run` keys them; events do the rest."""
+    from tasks.faults import check_s3  # noqa: PLC0415
+    from tasks.submit import submit as upload  # noqa: PLC0415
+
     settings = get_settings()
     check_s3(settings, settings.ingest_bucket)
     inputs = list(local_inputs(paths))
@@ -189,6 +183,8 @@ def submit(
 
 def _reachable(settings: Settings) -> None:
     """Fail first, in one line, on a broker or bucket a sweep or reprocess cannot reach."""
+    from tasks.faults import check_broker, check_s3  # noqa: PLC0415
+
     check_broker(settings)
     check_s3(settings, settings.ingest_bucket, settings.output_bucket)
 
@@ -201,6 +197,8 @@ def events(
     ] = "main",
 ) -> None:
     """Move MinIO's bucket events from Redis to ingest tasks until stopped."""
+    from tasks.events import Bridge  # noqa: PLC0415
+
     logging.getLogger("tasks").setLevel(logging.INFO)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -212,6 +210,8 @@ def events(
 @_operational
 def sweep() -> None:
     """Queue processing of every input whose output is missing or older than it."""
+    from tasks.service import start_sweep  # noqa: PLC0415
+
     settings = get_settings()
     _reachable(settings)
     # The listing already found these without a current output: they go straight to process.
@@ -235,6 +235,9 @@ def reprocess(
     force: Annotated[bool, typer.Option("--force", help="Redo outputs that are current")] = False,
 ) -> None:
     """Queue processing for a selection of inputs (exactly one of the selectors)."""
+    from tasks.selection import Selection  # noqa: PLC0415
+    from tasks.service import start_reprocess  # noqa: PLC0415
+
     try:
         selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all_)
     except ValueError as error:
@@ -262,6 +265,8 @@ def status(
     ] = 5,
 ) -> None:
     """Show queues, workers, outputs and failures; a part that cannot be reached says why."""
+    from tasks.status import gather  # noqa: PLC0415
+
     settings = get_settings()
     now = gather(settings, recent=failed)
     if as_json:
@@ -275,7 +280,7 @@ def status(
         raise typer.Exit(now.exit_status)
 
 
-def _status_table(now: Status) -> Table:
+def _status_table(now: "Status") -> Table:
     """The snapshot as rows; unreachable parts say so."""
     table = Table(title="docflow status", show_header=False)
     unreachable = "unreachable (see below)"

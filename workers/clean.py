@@ -63,7 +63,7 @@ def clean(decoded: Decoded) -> Cleaned:
         source=decoded.source,
         metadata=metadata,
         blocks=blocks,
-        removed=extraction.removed + title_cut + cut,
+        removed=decoded.removed + extraction.removed + title_cut + cut,
     )
 
 

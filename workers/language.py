@@ -52,6 +52,11 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+def load_identifier() -> None:
+    """Load the model ahead of any document, so no document's time limit pays for it."""
+    _identifier()
+
+
 def declared_code(declared: str | None) -> str | None:
     """The declared language if it is an ISO 639-1 code (extraction already cut 'en-GB').
 

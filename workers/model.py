@@ -36,6 +36,7 @@ class Decoded:
     source: Source
     kind: Kind
     content: str
+    removed: tuple["Removed", ...] = ()  # what decoding dropped (control characters)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from spacy.util import get_package_version
 from workers import __version__
 from workers.clean import clean
 from workers.errors import Code, DocflowError
-from workers.language import identify
+from workers.language import identify, load_identifier
 from workers.model import ModelInfo, PipelineInfo, RawDocument, Segmented
-from workers.nlp import model_for, resolve_models
+from workers.nlp import load_model, model_for, resolve_models
 from workers.read import decode
 from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
@@ -49,6 +49,18 @@ def current_config(settings: Settings) -> Config:
     }
     digest = settings.config_hash({k: (m.name, m.version) for k, m in models.items()})
     return Config(__version__, digest, models)
+
+
+def warm(settings: Settings) -> str | None:
+    """Load the language identifier and the setting's first model ahead of any document.
+
+    Returns the model's name. Any other language's model loads when a document needs it.
+    """
+    load_identifier()
+    names = list(current_config(settings).packages.values())[:1]
+    for name in names:
+        load_model(name)
+    return names[0] if names else None
 
 
 def _timed(stage: str, timings: dict[str, float], step: Callable[..., T], *args: Any) -> T:

@@ -5,12 +5,13 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections import Counter
 
 import charset_normalizer
 import ftfy
 
 from workers.errors import Code, DocflowError
-from workers.model import Decoded, Kind, RawDocument
+from workers.model import Decoded, Kind, RawDocument, Removed
 from workers.settings import Settings
 
 STAGE = "read"
@@ -53,8 +54,14 @@ _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
 _XML_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF)\b", re.I)
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-# Input where more than this share of characters are control codes is binary, not prose.
+# Input where more than this share of characters are control codes other than NUL is
+# binary, not prose; NULs (a bad export's, or between the words) may be up to half.
 _MAX_CONTROL_SHARE = 0.05
+_MAX_NUL_SHARE = 0.5
+# UTF-16 of Latin-script text without a BOM: NUL in most high bytes, in few low ones
+# (U+0000 itself, or a letter such as U+0100).
+_UTF16_HIGH_NULS = 0.5
+_UTF16_LOW_NULS = 0.01
 # UTF-8 read as windows-1252 or Latin-1 always leaves a lead byte's character (Â to ô)
 # before a continuation byte's; text without that pair skips ftfy's slower analysis.
 _MOJIBAKE_HINT = re.compile(
@@ -80,8 +87,8 @@ def decode(raw: RawDocument, settings: Settings) -> Decoded:
     data = _gunzip(raw.data, settings.max_input_bytes)
     if not data.strip():
         raise DocflowError(Code.EMPTY, "input is empty or whitespace only", STAGE)
-    _refuse_binary(data)
-    text = _to_text(data)
+    utf16 = _refuse_binary(data)
+    text, removed = _to_text(data, utf16)
     if len(text) > settings.max_text_chars:
         raise DocflowError(
             Code.TOO_LARGE,
@@ -94,7 +101,7 @@ def decode(raw: RawDocument, settings: Settings) -> Decoded:
     content = normalise(text) if kind == "text" else text
     if not content.strip():
         raise DocflowError(Code.EMPTY, "no visible text after decoding", STAGE)
-    return Decoded(doc_id=doc_id_of(raw.data), source=raw.source, kind=kind, content=content)
+    return Decoded(doc_id_of(raw.data), raw.source, kind, content, removed)
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
@@ -115,33 +122,63 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
     return out
 
 
-def _refuse_binary(data: bytes) -> None:
+def _refuse_binary(data: bytes) -> str | None:
+    """Refuse bytes that are not text; the codec of UTF-16 without a BOM, else None."""
     for magic, name in _MAGIC:
         if data.startswith(magic):
             raise DocflowError(Code.UNSUPPORTED_TYPE, f"{name} is not a text format", STAGE)
     if data.startswith(_GZIP_MAGIC):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "nested gzip is not supported", STAGE)
     if data.startswith(tuple(bom for bom, _ in _BOMS)):
-        return
-    sample = data[:100_000]
+        return None
+    # NULs at the very end pad a file to a size (a fixed record, a preallocated export).
+    sample = data.rstrip(b"\0")[:100_000]
+    nuls = sample.count(0)
+    utf16 = _utf16_order(sample) if nuls else None
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    if controls > _MAX_CONTROL_SHARE * len(sample):
+    if utf16 is None and not _printable(len(sample), nuls, controls - nuls):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control bytes)", STAGE)
+    return utf16
 
 
-def _to_text(data: bytes) -> str:
-    text = _decode_bytes(data)
+def _utf16_order(sample: bytes) -> str | None:
+    """The UTF-16 byte order of text whose every other byte is NUL, as Latin-script UTF-16's is."""
+    even, odd = sample[0::2], sample[1::2]
+    for nuls, other, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        high, low = nuls.count(0), other.count(0)
+        if high > _UTF16_HIGH_NULS * len(nuls) and low <= _UTF16_LOW_NULS * len(other):
+            return codec
+    return None
+
+
+def _to_text(data: bytes, utf16: str | None) -> tuple[str, tuple[Removed, ...]]:
+    """The decoded text without control and invisible characters, and a count of the controls."""
+    text = _decode_bytes(data, utf16)
     # Most pages have none of them, control characters included; looking for each is 5x
     # faster than the regex's scan, and such a page needs no count of its controls.
     if not any(char in text for char in _INVISIBLE_CHARS):
-        return text
-    sample = text[:100_000]
-    if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
+        return text, ()
+    controls = Counter(_CONTROL.findall(text))
+    padding = len(text) - len(text.rstrip("\0"))
+    nuls = controls["\0"] - padding
+    if not _printable(len(text) - padding, nuls, controls.total() - padding - nuls):
         raise DocflowError(Code.UNSUPPORTED_TYPE, "binary content (control characters)", STAGE)
-    return _INVISIBLE.sub("", text)
+    found = ", ".join(f"U+{ord(char):04X} ×{count}" for char, count in sorted(controls.items()))
+    removed = (Removed("control", found),) if controls else ()
+    return _INVISIBLE.sub("", text), removed
 
 
-def _decode_bytes(data: bytes) -> str:
+def _printable(length: int, nuls: int, others: int) -> bool:
+    """Mostly printable: a few other control codes at most, and more text than NULs."""
+    return others <= _MAX_CONTROL_SHARE * length and nuls <= _MAX_NUL_SHARE * length
+
+
+def _decode_bytes(data: bytes, utf16: str | None) -> str:
+    if utf16 is not None:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError as exc:
+            raise DocflowError(Code.UNDECODABLE, f"bad {utf16}: {exc}", STAGE) from exc
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:

@@ -13,9 +13,11 @@ from workers.nlp import Analysis, analyse, label_pairs
 
 PARAGRAPH_BREAK = "\n\n"
 
-_NAME = r"[A-Z][\w’'.-]*(?: [A-Z][\w’'.-]*){0,2}"
+# Possessive: what follows a name (a separator, the colon) never starts like a name does, so
+# giving a character or word back never helps, and trying to took more than linear time.
+_NAME = r"[A-Z][\w’'.-]*+(?: [A-Z][\w’'.-]*+){0,2}+"
 # "Scobell: ...", "Ashby and Glantz: ...", "Smith, Jones & Lee: ..." at a paragraph's start.
-_SPEAKER = re.compile(rf"^({_NAME}(?:(?:, | and | & ){_NAME})*):[ \t]+(?=\S)")
+_SPEAKER = re.compile(rf"^({_NAME}(?:(?:, | and | & ){_NAME})*+):[ \t]+(?=\S)")
 _JOINERS = re.compile(r", | and | & ")
 # Labels that introduce notes rather than people answering.
 _NOT_SPEAKERS = frozenset(

@@ -15,6 +15,7 @@ _TRAILING = re.compile(r"(?:['’]s|['’])$")
 _EDGE_PUNCT = "\"“”'‘’()[]{}<>,;:!?-–— \n\t"
 _ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,8}\.?$")
 _HYPHEN = re.compile(r"[-–]")
+_WORD = re.compile(r"\w+")
 # Small words that an acronym skips: "ICC" for "International Criminal Court of Justice".
 _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "la", "&", "to"})
 # Labels of names worth finding again where NER missed them; dates and the like are not.
@@ -224,16 +225,23 @@ def _whole_names(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
     >>> _whole_names("Lee Ann met Ann-Marie and Ann.", ["Lee Ann", "Ann"])
     [(0, 7, 'Lee Ann'), (26, 29, 'Ann')]
     """
+    # Each name is looked for only where a word equal to its first word stands: one pass
+    # over the text, not one per name (which grew with names x text on a long list).
+    wanted = set(names)
+    lengths: dict[str, set[int]] = {}
+    for name in wanted:
+        head = _WORD.match(name)
+        lengths.setdefault(head.group() if head else name, set()).add(len(name))
     found = []
-    for name in names:
-        at = text.find(name)
-        while at >= 0:
-            end = at + len(name)
+    for word in _WORD.finditer(text):
+        at = word.start()
+        for size in lengths.get(word.group(), ()):
+            end = at + size
             before = text[at - 1] if at else " "
             after = text[end] if end < len(text) else " "
-            if not _in_word(before, "’'-") and not _in_word(after, "-"):
+            name = text[at:end]
+            if name in wanted and not _in_word(before, "’'-") and not _in_word(after, "-"):
                 found.append((at, end, name))
-            at = text.find(name, at + 1)
     found.sort(key=lambda match: (match[0], match[0] - match[1]))
     taken: list[tuple[int, int, str]] = []
     for match in found:

@@ -53,7 +53,9 @@ _RESIDUE_LINES = tuple(
             r"|skip to (main )?content|back to top"
             r"|(filed|posted) (under|in)\s?:.{0,100}|tags?\s?:.{0,100}|sources?\s?:\s.{0,80}"
             # WordPress shortcodes a theme failed to render: "[button ...]Send[/button]".
-            r"|.*\[/?\w+( [^\]]*)?\].*\[/\w+\].*",
+            # The first tag is found once and kept (atomic): any closing tag after a later
+            # one is after it too, and retrying each '[' took time quadratic in the line.
+            r"|(?>.*?\[/?\w+( [^\[\]]*)?\]).*\[/\w+\].*",
             _ANY_LENGTH,
             (),
         ),

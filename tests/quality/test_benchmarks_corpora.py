@@ -61,6 +61,14 @@ def test_benchmarks_pipeline_measures_overhead(corpus: str, tmp_path: Path) -> N
     assert corpus in pipeline.report([result])
 
 
+def test_benchmarks_pipeline_measures_scaling(tmp_path: Path) -> None:
+    result = pipeline.measure_scaling("plain", 4, tmp_path)
+    assert result.documents == 4
+    assert set(result.seconds) == {1, 2}
+    assert result.ratio > 0
+    assert "plain" in pipeline.scaling_report([result])
+
+
 @pytest.mark.parametrize("zone", [True, False])
 def test_benchmarks_memory_samples_rss(zone: bool, tmp_path: Path) -> None:
     result = memory.measure(6, 2, zone, tmp_path)

@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import random
+import re
 import signal
 import time
 import zlib
@@ -105,6 +106,39 @@ CASES: dict[str, tuple[Build, str]] = {
             f'<!DOCTYPE html [<!ENTITY x SYSTEM "{uri}">]>\n'
             f"<html><body><article><p>&x;</p><p>{PROSE}</p></article></body></html>"
         ).encode(),
+        "enriched",
+    ),
+    "subset-declared.html": (
+        lambda uri: (
+            f'<!DOCTYPE html [<!ENTITY y "{CANARY}"> <!ENTITY % p SYSTEM "{uri}"> %p;'
+            f"<!ENTITY z '{CANARY} ]> &y;'> <!-- ]> -->]>\n"
+            f"<html><body><article><p>&y; {PROSE} &z;&amp;</p></article></body></html>"
+        ).encode(),
+        "enriched",
+    ),
+    # The page that hung docflow: a comment, then many; 20 took 0.13 s, 80 took 53 s.
+    "subset-after-139-comments.html": (
+        lambda uri: (
+            "<!-- a -->"
+            + "<!-- comment -->\n" * 139
+            + f'<!DOCTYPE html [<!ENTITY x SYSTEM "{uri}">]>'
+            f"<html><body><article><p>{PROSE}&x;</p></article></body></html>"
+        ).encode(),
+        "enriched",
+    ),
+    "comments-100k.html": (
+        lambda _: (
+            "<!-- a -->"
+            + "<!-- comment -->\n" * 100_000
+            + f"<html><body><article><p>{PROSE}</p></article></body></html>"
+        ).encode(),
+        "enriched",
+    ),
+    "subset-unclosed.html": (
+        lambda _: (
+            '<!DOCTYPE html [<!ENTITY y "x">\n'
+            + f"<html><body><article><p>{PROSE}</p></article></body></html>"
+        ).encode(),
         "MALFORMED",
     ),
     "laughs.xml": (lambda _: _laughs(_rss().format("&lol9;")).encode(), "MALFORMED"),
@@ -130,6 +164,10 @@ CASES: dict[str, tuple[Build, str]] = {
         "EMPTY",
     ),
     "nul-sprinkled.txt": (lambda _: PROSE.encode().replace(b". ", b".\0 "), "enriched"),
+    "nul-interleaved.txt": (lambda _: PROSE.encode("utf-16-le"), "enriched"),
+    "nul-between-words.txt": (lambda _: PROSE.encode().replace(b" ", b" \0"), "enriched"),
+    "controls-sprinkled.txt": (lambda _: PROSE.encode().replace(b". ", b".\x1b\x07 "), "enriched"),
+    "nul-padded.txt": (lambda _: PROSE.encode() + b"\0" * 60_000, "enriched"),
     "nul-mostly.txt": (lambda _: b"\0" * 10_000 + PROSE.encode(), "UNSUPPORTED_TYPE"),
     "undecodable-utf8.txt": (
         lambda _: b"\xef\xbb\xbf" + PROSE.encode() + b"\xff\xfe",
@@ -164,6 +202,15 @@ CASES: dict[str, tuple[Build, str]] = {
     # One paragraph over spaCy's nlp.max_length (1,000,000) but under max_text_chars: the
     # cap should say so (TOO_LARGE), as it does past max_text_chars, not crash (INTERNAL).
     "one-word-1.5m.txt": (lambda _: b"a" * 1_500_000, "TOO_LARGE"),
+}
+
+
+# Enriched cases whose stray control characters are removed and counted in `removed`.
+CONTROLS_COUNTED = {
+    "nul-sprinkled.txt",
+    "nul-between-words.txt",
+    "controls-sprinkled.txt",
+    "nul-padded.txt",
 }
 
 
@@ -229,6 +276,9 @@ def test_hostile_input_ends_coded_or_clean_without_leaking(
         assert result["kind"] == "enriched", document.get("error")
         check_enriched(document)
         assert not set(document["text"]) & set("\0\u200b\u200c\u200d\ufeff\u2060")
+        assert not re.search(r"&\w+;", document["text"])  # no entity left as "&x;"
+        counted = any(r["kind"] == "control" for r in document["removed"])
+        assert counted == (name in CONTROLS_COUNTED)
     else:
         validate(document, "failure.v1.json")
         assert (result["kind"], document["error"]["code"]) == ("failed", expected), document

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from workers.errors import Code, DocflowError
-from workers.model import RawDocument, Source
+from workers.model import RawDocument, Removed, Source
 from workers.read import decode, normalise, sniff_kind
 from workers.settings import Settings
 
@@ -42,6 +42,31 @@ def test_read_decodes_and_normalises(data: bytes, expected: str) -> None:
     assert _decode(data) == expected
 
 
+ENGLISH = "The port said on Tuesday that the plan would double capacity.\n\nIt starts in May."
+
+
+@pytest.mark.parametrize(
+    ("data", "expected", "removed"),
+    [
+        (ENGLISH.encode(), ENGLISH, ()),
+        (ENGLISH.encode().replace(b" ", b" \x00"), ENGLISH, ("U+0000 ×13",)),
+        (ENGLISH.encode().replace(b" ", b"\x00\x00 \x00"), ENGLISH, ("U+0000 ×39",)),
+        (ENGLISH.encode().replace(b".", b".\x07\x1b"), ENGLISH, ("U+0007 ×2, U+001B ×2",)),
+        (ENGLISH.encode() + b"\x00" * 4096, ENGLISH, ("U+0000 ×4096",)),  # padded to a size
+        (ENGLISH.encode("utf-16-le"), ENGLISH, ()),  # NUL-interleaved: UTF-16 without a BOM
+        (ENGLISH.encode("utf-16-be"), ENGLISH, ()),
+        (PROSE.encode("utf-16-le"), PROSE, ()),
+        ((ENGLISH + "\0").encode("utf-16-le"), ENGLISH, ("U+0000 ×1",)),
+    ],
+)
+def test_read_drops_control_characters_and_counts_them(
+    data: bytes, expected: str, removed: tuple[str, ...]
+) -> None:
+    decoded = decode(RawDocument(Source("doc.txt"), data), SETTINGS)
+    assert decoded.content == expected
+    assert decoded.removed == tuple(Removed("control", text) for text in removed)
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [
@@ -52,6 +77,8 @@ def test_read_decodes_and_normalises(data: bytes, expected: str) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", Code.UNSUPPORTED_TYPE),
         (b"PK\x03\x04\x14\x00\x06\x00", Code.UNSUPPORTED_TYPE),
         (bytes(range(256)) * 40, Code.UNSUPPORTED_TYPE),
+        (b"\x00" * 4096 + ENGLISH.encode(), Code.UNSUPPORTED_TYPE),  # not mostly printable
+        (ENGLISH.encode().replace(b" ", b" \x01\x02"), Code.UNSUPPORTED_TYPE),
         (os.urandom(4096).replace(b"\x00", b"\x01"), Code.UNSUPPORTED_TYPE),
         (b"x" * 200_001, Code.TOO_LARGE),
         (gzip.compress(b"a" * 5_000_000), Code.TOO_LARGE),

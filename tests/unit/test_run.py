@@ -2,6 +2,11 @@
 
 import gzip
 import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +15,8 @@ from typer.testing import CliRunner
 
 from tasks.cli import app
 from tests.conftest import SEEDS, check_enriched
+from workers.read import doc_id_of
+from workers.settings import get_settings
 from workers.write import validate
 
 runner = CliRunner()
@@ -220,3 +227,105 @@ def test_run_mixed_folder_one_output_per_input_and_exit_1(tmp_path: Path) -> Non
 )
 def test_run_usage_errors_exit_2(args: list[str], code: int) -> None:
     assert runner.invoke(app, args).exit_code == code
+
+
+def _docflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The console script's main in a fresh interpreter, with env added to the environment."""
+    code = "import sys; from tasks.cli import main; sys.argv[0] = 'docflow'; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_run_importing_the_cli_loads_neither_celery_nor_the_model() -> None:
+    code = (
+        "import sys, tasks.cli; "
+        "print(sorted(m for m in ('celery', 'kombu', 'redis', 'spacy', 'tasks.app') "
+        "if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DOCFLOW_VISIBILITY_TIMEOUT": "10"},  # fails the worker's check; run needs no broker
+        {"DOCFLOW_BROKER_URL": "redis://127.0.0.1:9/0"},  # nothing listens there
+        {"DOCFLOW_BROKER_URL": "not a url at all", "DOCFLOW_TASK_TIME_LIMIT": "1"},
+    ],
+)
+def test_run_works_whatever_the_broker_settings(env: dict[str, str], tmp_path: Path) -> None:
+    done = _docflow(["run", str(SEEDS / NEWS), "--out", str(tmp_path), "--jobs", "1"], env)
+    assert done.returncode == 0, done.stderr
+    check_enriched(_enriched(tmp_path, NEWS))
+
+
+def _without_run_facts(out: Path) -> dict[str, dict[str, Any]]:
+    """Every enriched document of out, less when and how fast it was made."""
+    documents = {}
+    for path in sorted((out / "enriched").iterdir()):
+        document = json.loads(path.read_text("utf-8"))
+        del document["pipeline"]["processed_at"], document["pipeline"]["timings_ms"]
+        documents[path.name] = document
+    return documents
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_run_outputs_are_the_same_whatever_jobs(jobs: str, seed_out: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", str(SEEDS), "--out", str(tmp_path), "--jobs", jobs])
+    assert result.exit_code == 0, result.output
+    assert _without_run_facts(tmp_path) == _without_run_facts(seed_out)
+
+
+@pytest.fixture
+def two_second_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DOCFLOW_TASK_SOFT_TIME_LIMIT=2 for the run's settings."""
+    monkeypatch.setenv("DOCFLOW_TASK_SOFT_TIME_LIMIT", "2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _slow_article() -> bytes:
+    """A million characters of distinct paragraphs: far over two seconds of the model's time."""
+    paragraph = (
+        "Paragraph {}: the harbour authority in Rotterdam said on Tuesday that Anna de Vries "
+        "and the city council of Amsterdam would sign the plan with Maersk and the EU."
+    )
+    return "\n\n".join(paragraph.format(i) for i in range(6_500)).encode()
+
+
+@pytest.mark.usefixtures("two_second_limit")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_run_document_past_the_time_limit_ends_as_timeout_and_the_run_goes_on(
+    jobs: str, tmp_path: Path
+) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    good = b"Angela Merkel visited Paris on Monday. Merkel met Emmanuel Macron there."
+    (inbox / "a_good.txt").write_bytes(good)
+    (inbox / "b_slow.txt").write_bytes(_slow_article())
+    (inbox / "c_good.txt").write_bytes(good.replace(b"Paris", b"Lyon"))
+    started = time.monotonic()
+    result = runner.invoke(app, ["run", str(inbox), "--out", str(out), "--jobs", jobs])
+    assert result.exit_code == 1, result.output
+    assert time.monotonic() - started < 60
+    assert sorted(p.name for p in (out / "enriched").iterdir()) == [
+        "a_good.txt.json",
+        "c_good.txt.json",
+    ]
+    assert [p.name for p in (out / "failed").iterdir()] == ["b_slow.txt.json"]
+    record = json.loads((out / "failed" / "b_slow.txt.json").read_text("utf-8"))
+    validate(record, "failure.v1.json")
+    assert record["error"]["code"] == "TIMEOUT"
+    assert record["error"]["message"] == "over the 2 s time limit"
+    assert record["doc_id"] == doc_id_of(_slow_article())
+    assert "TIMEOUT" in result.output
