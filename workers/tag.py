@@ -149,8 +149,8 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     """Normalise, filter, split and fold mentions, then build entities most-mentioned first."""
     allowed = frozenset(labels)
     text = segmented.text
-    speakers = _speaker_labels(segmented)
-    labelled = _Spans(speakers)
+    said = _speakers(segmented) if "PERSON" in allowed else []
+    labelled = _Spans((m.start, m.end) for m in said)
     mentions = [
         trimmed
         for mention in segmented.mentions
@@ -160,12 +160,11 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         and not labelled.overlaps(trimmed)
     ]
     mentions = _split_compounds(mentions, text)
-    said = _speaker_mentions(segmented) if "PERSON" in allowed else []
     groups = _grouped(mentions, text, allowed, said)
     _fold_acronyms(groups)
     _fold_names(groups)
     families = _families(groups.values())
-    _find_missed(families, text, speakers)
+    _find_missed(families, text, ((m.start, m.end) for m in said))
     entities = _entities(families)
     return Tagged(segmented, entities, _speaker_ids(segmented, said, entities))
 
@@ -232,8 +231,9 @@ def _grouped(
 ) -> dict[str, _Group]:
     """Mentions by surface form; a dateline's place and each speaker settled as what they are.
 
-    A dateline's place joins its namesakes only when they are a place too: "ATLANTA 1996"
-    atop a report on the "Atlanta" team stays apart from the team.
+    A dateline's place joins its namesakes only when they are a place too, and not in
+    capitals: "ATLANTA 1996" atop a report on the "Atlanta" team, or above a results table's
+    "ATLANTA 74 59", stays apart from the team.
     """
     datelines = (
         {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
@@ -247,7 +247,7 @@ def _grouped(
         if mention.start in datelines:
             key = _key(mention)
             place = Mention(mention.start, mention.end, mention.text, "GPE")
-            if key in groups and groups[key].vote() not in _PLACES:
+            if key in groups and (groups[key].vote() not in _PLACES or _in_capitals(groups[key])):
                 key = f"{key}\x00dateline"
             groups.setdefault(key, _Group(key)).mentions.append(place)
     for mention in said:
@@ -279,8 +279,8 @@ def _fold_acronyms(groups: dict[str, _Group]) -> None:
         (g, g.mentions[0].text.casefold().split()) for g in groups.values() if len(g.tokens) > 1
     ]
     for group in groups.values():
-        surface = group.mentions[0].text
-        if not _ACRONYM.match(surface):
+        surface = next((m.text for m in group.mentions if _ACRONYM.match(m.text)), None)
+        if surface is None:
             continue
         letters = surface.replace(".", "").replace("&", "").casefold()
         fits = [
@@ -372,7 +372,7 @@ def _person_owner(
     if len(tokens) > 1:
         fits += [g for g in by_word.get(tokens[0], []) if _is_variant(tokens, g.tokens)]
     elif said_person:
-        fits += [g for g in by_word.get(tokens[0], []) if _is_person(g.root())]
+        fits += [g for g in by_word.get(tokens[0], []) if _is_person(g.root()) and _name_like(g)]
     owner = _one_root(fits, group)
     if owner is None:
         return None
@@ -384,10 +384,15 @@ def _person_owner(
 def _name_like(group: _Group) -> bool:
     """True for what could be a person's name: capitalised words or particles, no digits.
 
+    A headline's words in capitals ("MARLINS BEAT REDS") are not a name.
+
     >>> [_name_like(_Group(m.casefold(), [Mention(0, len(m), m, "ORG")]))
-    ...  for m in ("Juan de la Cruz", "SOCCER - KLINSMANN")]
-    [True, False]
+    ...  for m in ("Juan de la Cruz", "SOCCER - KLINSMANN", "MARLINS BEAT REDS")]
+    [True, False, False]
     """
+    surface = group.mentions[0].text
+    if " " in surface and surface.isupper():
+        return False
     return all(
         (
             word[:1].isupper()
@@ -395,7 +400,7 @@ def _name_like(group: _Group) -> bool:
             or word.casefold().startswith(_NAME_PREFIXES)
         )
         and word.replace("'", "").replace("’", "").replace("-", "").replace(".", "").isalpha()
-        for word in group.mentions[0].text.split()
+        for word in surface.split()
     )
 
 
@@ -426,9 +431,12 @@ def _organisation_owner(
 ) -> _Group | None:
     """The one organisation this is the tail ('Hawks', 'Commission') or the head of."""
     vote = group.vote()
-    if vote in _PLACES or (len(tokens) > 1 and (vote == "PERSON" or "ORG" not in group.labels())):
+    if len(tokens) > 1 and (vote == "PERSON" or "ORG" not in group.labels()):
         return None
-    tails = [g.root() for g in by_tail.get(tokens, [])]
+    # A tail the model took for a place ("Eagles", GPE) is still one, unless it is a place.
+    if vote in _PLACES and (len(tokens) > 1 or group.key in gazetteer() or _in_capitals(group)):
+        return None
+    tails = [g.root() for g in by_tail.get(tokens, []) if _name_like(g)]
     if any(_is_person(g) for g in tails):
         return None
     fits = [g for g in tails if g.vote() == "ORG"]
@@ -451,25 +459,26 @@ def _families(groups: Iterable[_Group]) -> list[_Family]:
     return list(by_root.values())
 
 
-def _speaker_labels(segmented: Segmented) -> list[tuple[int, int]]:
-    return [
-        (p.start, p.body_start)
-        for section in segmented.sections
-        for p in section.paragraphs
-        if p.body_start > p.start
-    ]
+def _speakers(segmented: Segmented) -> list[Mention]:
+    """Each name in each speaker label ("Ashby and Glantz: "), as a PERSON mention.
 
-
-def _speaker_mentions(segmented: Segmented) -> list[Mention]:
-    """Each name in each speaker label ("Ashby and Glantz: "), as a PERSON mention."""
+    A label that names a place no full name in the text ends with is a team's line-up
+    ("Scotland: Leighton, ..."), not a person answering.
+    """
     text = segmented.text
-    return [
-        Mention(p.start + start, p.start + end, text[p.start + start : p.start + end], "PERSON")
-        for section in segmented.sections
-        for p in section.paragraphs
-        if p.speaker
-        for start, end in speaker_names(p.speaker)
-    ]
+    surnames = {m.text.split()[-1] for m in segmented.mentions if " " in m.text}
+    places: dict[str, set[bool]] = {}
+    for m in segmented.mentions:
+        places.setdefault(m.text, set()).add(m.label in _PLACES)
+    said = []
+    for section in segmented.sections:
+        for p in section.paragraphs:
+            for start, end in speaker_names(p.speaker) if p.speaker else ():
+                name = text[p.start + start : p.start + end]
+                place = name.casefold() in gazetteer() or places.get(name) == {True}
+                if name in surnames or not place:
+                    said.append(Mention(p.start + start, p.start + end, name, "PERSON"))
+    return said
 
 
 def _speaker_ids(

@@ -183,6 +183,17 @@ def test_tag_folds_mentions_of_one_entity(
             [("Atlanta Hawks", "ORG", ("Hawks",), 2)],
         ),
         (
+            "The Philadelphia Eagles won. The Eagles lead.",
+            [("Philadelphia Eagles", "ORG"), ("Eagles", "GPE")],
+            [("Philadelphia Eagles", "ORG", ("Eagles",), 2)],
+        ),
+        # A headline in capitals that ends with the tail does not make it ambiguous.
+        (
+            "HAWKS BEAT KINGS\n\nThe Sacramento Kings lost. The Kings said.",
+            [("HAWKS BEAT KINGS", "PERSON"), ("Sacramento Kings", "ORG"), ("Kings", "ORG")],
+            [("Sacramento Kings", "ORG", ("Kings",), 2), ("HAWKS BEAT KINGS", "PERSON", (), 1)],
+        ),
+        (
             "Nordbank Group grew. Nordbank said.",
             [("Nordbank Group", "ORG"), ("Nordbank", "ORG")],
             [("Nordbank Group", "ORG", ("Nordbank",), 2)],
@@ -207,6 +218,11 @@ def test_tag_folds_mentions_of_one_entity(
             "The Bank of England held. The BOE said.",
             [("Bank of England", "ORG"), ("BOE", "ORG")],
             [("Bank of England", "ORG", ("BOE",), 2)],
+        ),
+        (
+            "The North Atlantic Treaty Organisation met. Nato and NATO agreed.",
+            [("North Atlantic Treaty Organisation", "ORG"), ("Nato", "ORG"), ("NATO", "ORG")],
+            [("North Atlantic Treaty Organisation", "ORG", ("Nato", "NATO"), 3)],
         ),
         (
             "U.S. troops and U.S forces.",
@@ -276,6 +292,11 @@ def test_tag_folds_mentions_of_one_entity(
             "WASHINGTON (Reuters) - Talks began.",
             [("WASHINGTON", "ORG")],
             [("WASHINGTON", "GPE", (), 1)],
+        ),
+        (
+            "NEW YORK 1996-08-30\n\nNEW YORK 74 59 .556\nBOSTON 69 65 .515",
+            [("NEW YORK", "GPE"), ("NEW YORK", "GPE"), ("BOSTON", "GPE")],
+            [("NEW YORK", "GPE", (), 1), ("NEW YORK", "GPE", (), 1), ("BOSTON", "GPE", (), 1)],
         ),
         # A results table's row or a headline in capitals opens no dateline.
         (
@@ -426,6 +447,23 @@ def _interview(paragraphs: list[str], spans: list[tuple[str, str]]) -> Segmented
             [],
             [("Staats", "PERSON", (), 2)],
             [("Staats",), ("Staats",)],
+        ),
+        # A place's line-up is no one answering.
+        (
+            ["Scotland beat Austria.", "Scotland: Jim Leighton, Andy Goram.", "Scotland: Goram."],
+            [
+                ("Scotland", "GPE"),
+                ("Austria", "GPE"),
+                ("Jim Leighton", "PERSON"),
+                ("Andy Goram", "PERSON"),
+            ],
+            [
+                ("Scotland", "GPE", (), 3),
+                ("Andy Goram", "PERSON", ("Goram",), 2),
+                ("Austria", "GPE", (), 1),
+                ("Jim Leighton", "PERSON", (), 1),
+            ],
+            [(), (), ()],
         ),
         # Two people share the surname: the label is nobody's in particular.
         (
