@@ -44,6 +44,8 @@ _CORPORATE = frozenset(
 # What follows the place that opens a dateline: "SALALAH, Oman 1996-12-06", "DARWIN,
 # Australia", "VIENNA, June 20 (Agency) -", "LONDON 1996-08-30".
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+# Words in capitals that open a line, the candidates for a dateline's place.
+_LINE_CAPITALS = re.compile(r"(?m)^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}")
 _DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
 _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
 
@@ -89,6 +91,8 @@ class _Group:
     parent: "_Group | None" = None
     # A rule settled that this is a person: a speaker, or a name a surname folded into.
     person: bool = False
+    # Set once a dateline names it: the entity is a place.
+    place: bool = False
 
     @property
     def tokens(self) -> list[str]:
@@ -113,11 +117,15 @@ class _Family:
 
     mentions: list[Mention]
     person: bool
+    place: bool = False
 
     def label(self) -> str:
-        """PERSON when a rule said so, else the majority label (ties to the fullest name's)."""
+        """PERSON or GPE when a rule said so, else the majority label (ties to the fullest
+        name's)."""
         if self.person:
             return "PERSON"
+        if self.place:
+            return "GPE"
         votes = Counter(m.label for m in self.mentions)
         top = max(votes.values())
         canonical = _canonical(self.mentions)
@@ -160,6 +168,8 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         and not labelled.overlaps(trimmed)
     ]
     mentions = _split_compounds(mentions, text)
+    if "GPE" in allowed:
+        mentions = _with_dateline_places(mentions, text)
     groups = _grouped(mentions, text, allowed, said)
     _fold_acronyms(groups)
     _fold_names(groups)
@@ -231,9 +241,9 @@ def _grouped(
 ) -> dict[str, _Group]:
     """Mentions by surface form; a dateline's place and each speaker settled as what they are.
 
-    A dateline's place joins its namesakes only when they are a place too, and not in
-    capitals: "ATLANTA 1996" atop a report on the "Atlanta" team, or above a results table's
-    "ATLANTA 74 59", stays apart from the team.
+    A dateline's place makes its namesakes a place, unless the model called them an
+    organisation or they stand in capitals: "ATLANTA 1996" atop a report on the "Atlanta"
+    team, or above a results table's "ATLANTA 74 59", stays apart from the team.
     """
     datelines = (
         {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
@@ -247,15 +257,34 @@ def _grouped(
         if mention.start in datelines:
             key = _key(mention)
             place = Mention(mention.start, mention.end, mention.text, "GPE")
-            if key in groups and (groups[key].vote() not in _PLACES or _in_capitals(groups[key])):
+            if key in groups and (groups[key].vote() == "ORG" or _in_capitals(groups[key])):
                 key = f"{key}\x00dateline"
-            groups.setdefault(key, _Group(key)).mentions.append(place)
+            group = groups.setdefault(key, _Group(key))
+            group.mentions.append(place)
+            group.place = True
     for mention in said:
         key = _key(mention)
         group = groups.setdefault(key, _Group(key))
         group.mentions.append(mention)
         group.person = True
     return groups
+
+
+def _with_dateline_places(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """The mentions and a GPE for each dateline's place the model did not tag at all.
+
+    >>> [m.text for m in _with_dateline_places([], "SEOUL 1996-08-30\\n\\nRain.")]
+    ['SEOUL']
+    """
+    taken = _Spans((m.start, m.end) for m in mentions)
+    found = [
+        place
+        for match in _LINE_CAPITALS.finditer(text)
+        if (place := Mention(match.start(), match.end(), match.group(), "GPE"))
+        and not taken.overlaps(place)
+        and _opens_dateline(place, text)
+    ]
+    return sorted([*mentions, *found], key=lambda m: m.start) if found else list(mentions)
 
 
 def _opens_dateline(mention: Mention, text: str) -> bool:
@@ -454,6 +483,7 @@ def _families(groups: Iterable[_Group]) -> list[_Family]:
         root = group.root()
         family = by_root.setdefault(id(root), _Family([], root.person))
         family.mentions.extend(group.mentions)
+        family.place = family.place or group.place
     for family in by_root.values():
         family.mentions.sort(key=lambda m: m.start)
     return list(by_root.values())

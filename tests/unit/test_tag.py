@@ -298,6 +298,17 @@ def test_tag_folds_mentions_of_one_entity(
             [("NEW YORK", "GPE"), ("NEW YORK", "GPE"), ("BOSTON", "GPE")],
             [("NEW YORK", "GPE", (), 1), ("NEW YORK", "GPE", (), 1), ("BOSTON", "GPE", (), 1)],
         ),
+        # One the model did not tag at all is found; its namesakes are that place.
+        (
+            "SEOUL 1996-08-30\n\nRain fell on Seoul.",
+            [("Seoul", "NORP")],
+            [("SEOUL", "GPE", ("Seoul",), 2)],
+        ),
+        (
+            "KORGAN, Tajikistan 1996-08-30\n\nRebels held Korgan. Korgan fell.",
+            [("Tajikistan", "GPE"), ("Korgan", "PERSON"), ("Korgan", "PERSON")],
+            [("Korgan", "GPE", ("KORGAN",), 3), ("Tajikistan", "GPE", (), 1)],
+        ),
         # A results table's row or a headline in capitals opens no dateline.
         (
             "DETROIT 48 86 .358\n\nDETROIT won.",
