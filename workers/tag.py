@@ -93,16 +93,28 @@ class _Group:
     person: bool = False
     # Set once a dateline names it: the entity is a place.
     place: bool = False
+    # The words, and the labels' tally and vote once the group is complete: the folds ask
+    # for them many times.
+    tokens: list[str] = field(init=False)
+    tally: Counter[str] | None = None
+    top: str | None = None
 
-    @property
-    def tokens(self) -> list[str]:
-        return self.key.split()
+    def __post_init__(self) -> None:
+        self.tokens = self.key.split()
+
+    def add(self, mention: Mention) -> None:
+        self.mentions.append(mention)
+        self.tally = self.top = None
 
     def labels(self) -> Counter[str]:
-        return Counter(m.label for m in self.mentions)
+        if self.tally is None:
+            self.tally = Counter(m.label for m in self.mentions)
+        return self.tally
 
     def vote(self) -> str:
-        return self.labels().most_common(1)[0][0]
+        if self.top is None:
+            self.top = self.labels().most_common(1)[0][0]
+        return self.top
 
     def root(self) -> "_Group":
         group = self
@@ -126,14 +138,16 @@ class _Family:
             return "PERSON"
         if self.place:
             return "GPE"
-        votes = Counter(m.label for m in self.mentions)
-        top = max(votes.values())
         canonical = _canonical(self.mentions)
-        canonical_labels = Counter(m.label for m in self.mentions if m.text == canonical)
-        label = max(
-            (lab for lab, n in votes.items() if n == top),
-            key=lambda lab: (canonical_labels[lab], lab),
-        )
+        label = self.mentions[0].label
+        if len(self.mentions) > 1:
+            votes = Counter(m.label for m in self.mentions)
+            top = max(votes.values())
+            canonical_labels = Counter(m.label for m in self.mentions if m.text == canonical)
+            label = max(
+                (lab for lab, n in votes.items() if n == top),
+                key=lambda lab: (canonical_labels[lab], lab),
+            )
         if all(m.text == canonical for m in self.mentions):
             place = gazetteer().get(canonical.casefold())
             if place is not None and label in _IMPLAUSIBLE[place]:
@@ -174,8 +188,9 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_acronyms(groups)
     _fold_names(groups)
     families = _families(groups.values())
-    _find_missed(families, text, ((m.start, m.end) for m in said))
-    entities = _entities(families)
+    labels_of = [family.label() for family in families]
+    _find_missed(families, labels_of, text, ((m.start, m.end) for m in said))
+    entities = _entities(families, labels_of)
     return Tagged(segmented, entities, _speaker_ids(segmented, said, entities))
 
 
@@ -252,7 +267,7 @@ def _grouped(
     for mention in mentions:
         if mention.start not in datelines:
             key = _key(mention)
-            groups.setdefault(key, _Group(key)).mentions.append(mention)
+            groups.setdefault(key, _Group(key)).add(mention)
     for mention in mentions:
         if mention.start in datelines:
             key = _key(mention)
@@ -260,12 +275,12 @@ def _grouped(
             if key in groups and (groups[key].vote() == "ORG" or _in_capitals(groups[key])):
                 key = f"{key}\x00dateline"
             group = groups.setdefault(key, _Group(key))
-            group.mentions.append(place)
+            group.add(place)
             group.place = True
     for mention in said:
         key = _key(mention)
         group = groups.setdefault(key, _Group(key))
-        group.mentions.append(mention)
+        group.add(mention)
         group.person = True
     return groups
 
@@ -525,7 +540,9 @@ def _speaker_ids(
     return tuple(ids)
 
 
-def _find_missed(families: list[_Family], text: str, excluded: Iterable[tuple[int, int]]) -> None:
+def _find_missed(
+    families: list[_Family], labels: Sequence[str], text: str, excluded: Iterable[tuple[int, int]]
+) -> None:
     """Add the mentions NER missed of names it found elsewhere in the same text.
 
     Once "Danielle Okafor" is a PERSON, a later "Okafor said" is her too. Only
@@ -533,10 +550,7 @@ def _find_missed(families: list[_Family], text: str, excluded: Iterable[tuple[in
     person has it, and never inside a longer capitalised name ("West Oakland").
     """
     owners: dict[str, set[int]] = {}
-    labels = []
-    for index, family in enumerate(families):
-        label = family.label()
-        labels.append(label)
+    for index, (family, label) in enumerate(zip(families, labels, strict=True)):
         if label not in _PROPER_LABELS:
             continue
         mentions = family.mentions
@@ -606,18 +620,20 @@ def _inside_longer_name(text: str, start: int, end: int) -> bool:
 
 
 def _canonical(mentions: Sequence[Mention]) -> str:
+    if len(mentions) == 1:
+        return mentions[0].text
     surfaces = Counter(m.text for m in mentions)
     return max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
 
 
-def _entities(families: Iterable[_Family]) -> tuple[Entity, ...]:
+def _entities(families: Sequence[_Family], labels: Sequence[str]) -> tuple[Entity, ...]:
     built = []
-    for family in families:
+    for family, label in zip(families, labels, strict=True):
         mentions = family.mentions
         canonical = _canonical(mentions)
         surfaces = Counter(m.text for m in mentions)
         aliases = tuple(s for s, _ in surfaces.most_common() if s != canonical)
-        built.append((canonical, family.label(), aliases, tuple(mentions)))
+        built.append((canonical, label, aliases, tuple(mentions)))
     built.sort(key=lambda e: (-len(e[3]), e[3][0].start))
     return tuple(
         Entity(id=f"e{i}", text=canonical, label=label, aliases=aliases, mentions=mentions)
