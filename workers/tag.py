@@ -50,6 +50,9 @@ _DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
 _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
 
 
+# The fewest letters a clipped name keeps: "Fed" of "Federal Reserve".
+_CLIP = 3
+
 Place = Literal["country", "region", "city"]
 # A city this large is one a reader means by its bare name.
 _LARGE_CITY = 100_000
@@ -186,6 +189,8 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         mentions = _with_dateline_places(mentions, text)
     groups = _grouped(mentions, text, allowed, said)
     _fold_acronyms(groups)
+    _fold_initials(groups)
+    _fold_clipped(groups)
     _fold_names(groups)
     families = _families(groups.values())
     labels_of = [family.label() for family in families]
@@ -257,12 +262,14 @@ def _grouped(
     """Mentions by surface form; a dateline's place and each speaker settled as what they are.
 
     A dateline's place makes its namesakes a place, unless the model called them an
-    organisation or they stand in capitals: "ATLANTA 1996" atop a report on the "Atlanta"
-    team, or above a results table's "ATLANTA 74 59", stays apart from the team.
+    organisation or they stand in capitals below the headline: "ATLANTA 1996" atop a
+    report on the "Atlanta" team, or above a results table's "ATLANTA 74 59", stays apart
+    from the team; the headline's "MILWAUKEE" it names is the dateline's city.
     """
     datelines = (
         {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
     )
+    headline = text.find("\n") % (len(text) + 1)
     groups: dict[str, _Group] = {}
     for mention in mentions:
         if mention.start not in datelines:
@@ -272,7 +279,9 @@ def _grouped(
         if mention.start in datelines:
             key = _key(mention)
             place = Mention(mention.start, mention.end, mention.text, "GPE")
-            if key in groups and (groups[key].vote() == "ORG" or _in_capitals(groups[key])):
+            if key in groups and (
+                groups[key].vote() == "ORG" or _in_capitals(groups[key], after=headline)
+            ):
                 key = f"{key}\x00dateline"
             group = groups.setdefault(key, _Group(key))
             group.add(place)
@@ -332,6 +341,58 @@ def _fold_acronyms(groups: dict[str, _Group]) -> None:
         ]
         if len(fits) == 1:
             group.parent = fits[0]
+
+
+def _is_initial(word: str) -> bool:
+    return len(word) == 2 and word[0].isalpha() and word[1] == "."
+
+
+def _fold_initials(groups: dict[str, _Group]) -> None:
+    """Fold 'N. Korea' into 'North Korea', 'J. Smith' into 'John Smith', when exactly one
+    name spelt out fits, word for word, its last word in full."""
+    by_letters: dict[tuple[str, ...], list[_Group]] = {}
+    for group in groups.values():
+        if len(group.tokens) > 1 and not any(_is_initial(t) for t in group.tokens):
+            by_letters.setdefault(tuple(t[0] for t in group.tokens), []).append(group)
+    for group in groups.values():
+        tokens = group.tokens
+        if group.parent is not None or not any(_is_initial(t) for t in tokens[:-1]):
+            continue
+        if _is_initial(tokens[-1]):
+            continue
+        fits = [
+            g
+            for g in by_letters.get(tuple(t[0] for t in tokens), [])
+            if all(
+                a == b or (_is_initial(a) and len(b) > 1)
+                for a, b in zip(tokens, g.tokens, strict=True)
+            )
+        ]
+        owner = _one_root(fits, group)
+        if owner is not None:
+            group.parent = owner
+
+
+def _fold_clipped(groups: dict[str, _Group]) -> None:
+    """Fold a clipped organisation's name ('Fed') into the shortest one whose first word it
+    clips ('Federal Reserve' over 'Federal Open Market Committee'), when that is one entry."""
+    by_clip: dict[str, list[_Group]] = {}
+    for group in groups.values():
+        if len(group.tokens) > 1 and group.vote() == "ORG":
+            first = group.tokens[0]
+            for end in range(_CLIP, len(first)):
+                by_clip.setdefault(first[:end], []).append(group)
+    for group in groups.values():
+        key = group.key
+        if group.parent is not None or not key.isalpha() or key not in by_clip:
+            continue
+        if group.vote() != "ORG" or _in_capitals(group):
+            continue
+        fits = by_clip[key]
+        shortest = min((len(g.tokens) for g in fits), default=0)
+        owner = _one_root((g for g in fits if len(g.tokens) == shortest), group)
+        if owner is not None:
+            group.parent = owner
 
 
 def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:
@@ -417,12 +478,23 @@ def _person_owner(
         fits += [g for g in by_word.get(tokens[0], []) if _is_variant(tokens, g.tokens)]
     elif said_person:
         fits += [g for g in by_word.get(tokens[0], []) if _is_person(g.root()) and _name_like(g)]
+    elif _first_name_only(group, by_word.get(tokens[0], [])):
+        fits += by_word[tokens[0]]
     owner = _one_root(fits, group)
     if owner is None:
         return None
     if _is_person(owner) or (group.vote() == "PERSON" and _could_be_a_person(owner, places)):
         return owner
     return None
+
+
+def _first_name_only(group: _Group, names: Sequence[_Group]) -> bool:
+    """True for an ORG-tagged word that opens only people's names: "Megawati" (Sukarnoputri)."""
+    if not names or set(group.labels()) != {"ORG"} or _in_capitals(group):
+        return False
+    if group.key in gazetteer():
+        return False
+    return all(g.tokens[0] == group.key and _is_person(g.root()) and _name_like(g) for g in names)
 
 
 def _name_like(group: _Group) -> bool:
@@ -452,8 +524,8 @@ def _is_country(name: str) -> bool:
     return gazetteer().get(name) == "country"
 
 
-def _in_capitals(group: _Group) -> bool:
-    return any(m.text.isupper() for m in group.mentions)
+def _in_capitals(group: _Group, after: int = 0) -> bool:
+    return any(m.text.isupper() and m.start >= after for m in group.mentions)
 
 
 def _is_person(group: _Group) -> bool:

@@ -309,6 +309,17 @@ def test_tag_folds_mentions_of_one_entity(
             [("Tajikistan", "GPE"), ("Korgan", "PERSON"), ("Korgan", "PERSON")],
             [("Korgan", "GPE", ("KORGAN",), 3), ("Tajikistan", "GPE", (), 1)],
         ),
+        # The headline's place in capitals is the dateline's; a team's in it is not.
+        (
+            "GOLF - LEAD IN DENVER\n\nDENVER, Colorado 1996-08-29\n\nRain fell.",
+            [("DENVER", "GPE"), ("Colorado", "GPE")],
+            [("DENVER", "GPE", (), 2), ("Colorado", "GPE", (), 1)],
+        ),
+        (
+            "DENVER WIN AGAIN\n\nDENVER 1996-08-29\n\nRain fell.",
+            [("DENVER", "ORG")],
+            [("DENVER", "ORG", (), 1), ("DENVER", "GPE", (), 1)],
+        ),
         # A results table's row or a headline in capitals opens no dateline.
         (
             "DETROIT 48 86 .358\n\nDETROIT won.",
@@ -328,6 +339,113 @@ def test_tag_folds_mentions_of_one_entity(
     ],
 )
 def test_tag_resolves_each_error_class(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# Short forms spelt with initials, clipped, or a first name the model took for a company.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        # Initials spelt out word for word, the last word in full.
+        (
+            "N. Korea and S. Korea met. North Korea and South Korea talked.",
+            [
+                ("N. Korea", "GPE"),
+                ("S. Korea", "GPE"),
+                ("North Korea", "GPE"),
+                ("South Korea", "GPE"),
+            ],
+            [("North Korea", "GPE", ("N. Korea",), 2), ("South Korea", "GPE", ("S. Korea",), 2)],
+        ),
+        (
+            "J. Okafor spoke. John Okafor left.",
+            [("J. Okafor", "PERSON"), ("John Okafor", "PERSON")],
+            [("John Okafor", "PERSON", ("J. Okafor",), 2)],
+        ),
+        # Siblings the initial fits both of, or a name whose initial differs, stay apart.
+        (
+            "J. Okafor spoke. John Okafor and Jane Okafor left.",
+            [("J. Okafor", "PERSON"), ("John Okafor", "PERSON"), ("Jane Okafor", "PERSON")],
+            [
+                ("J. Okafor", "PERSON", (), 1),
+                ("John Okafor", "PERSON", (), 1),
+                ("Jane Okafor", "PERSON", (), 1),
+            ],
+        ),
+        (
+            "A. Okafor spoke. John Okafor left.",
+            [("A. Okafor", "PERSON"), ("John Okafor", "PERSON")],
+            [("A. Okafor", "PERSON", (), 1), ("John Okafor", "PERSON", (), 1)],
+        ),
+        # A clipped name is the shortest organisation whose first word it clips.
+        (
+            "Federal Reserve met. Federal Open Market Committee voted. Fed held.",
+            [("Federal Reserve", "ORG"), ("Federal Open Market Committee", "ORG"), ("Fed", "ORG")],
+            [
+                ("Federal Reserve", "ORG", ("Fed",), 2),
+                ("Federal Open Market Committee", "ORG", (), 1),
+            ],
+        ),
+        # Two as short, a person, a clip in capitals or of two letters: no fold.
+        (
+            "Man beat Manchester United and Manchester City.",
+            [("Man", "ORG"), ("Manchester United", "ORG"), ("Manchester City", "ORG")],
+            [
+                ("Man", "ORG", (), 1),
+                ("Manchester United", "ORG", (), 1),
+                ("Manchester City", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Federal Reserve met. Fed said.",
+            [("Federal Reserve", "ORG"), ("Fed", "PERSON")],
+            [("Federal Reserve", "ORG", (), 1), ("Fed", "PERSON", (), 1)],
+        ),
+        (
+            "Federal Reserve met. FED said.",
+            [("Federal Reserve", "ORG"), ("FED", "ORG")],
+            [("Federal Reserve", "ORG", (), 1), ("FED", "ORG", (), 1)],
+        ),
+        (
+            "Federal Reserve met. Fe said.",
+            [("Federal Reserve", "ORG"), ("Fe", "ORG")],
+            [("Federal Reserve", "ORG", (), 1), ("Fe", "ORG", (), 1)],
+        ),
+        # A first name the model called a company, beside only that person's full name.
+        (
+            "Megawati Sukarnoputri spoke. Megawati left.",
+            [("Megawati Sukarnoputri", "PERSON"), ("Megawati", "ORG")],
+            [("Megawati Sukarnoputri", "PERSON", ("Megawati",), 2)],
+        ),
+        # Not when a company's name opens with it, when two people share it, or a place.
+        (
+            "Ford Prefect spoke. Ford Motor rose. Ford fell.",
+            [("Ford Prefect", "PERSON"), ("Ford Motor", "ORG"), ("Ford", "ORG")],
+            [("Ford Motor", "ORG", ("Ford",), 2), ("Ford Prefect", "PERSON", (), 1)],
+        ),
+        (
+            "Megawati Sukarnoputri met Megawati Putri. Megawati left.",
+            [
+                ("Megawati Sukarnoputri", "PERSON"),
+                ("Megawati Putri", "PERSON"),
+                ("Megawati", "ORG"),
+            ],
+            [
+                ("Megawati Sukarnoputri", "PERSON", (), 1),
+                ("Megawati Putri", "PERSON", (), 1),
+                ("Megawati", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Georgia Okafor spoke. Georgia voted.",
+            [("Georgia Okafor", "PERSON"), ("Georgia", "ORG")],
+            [("Georgia Okafor", "PERSON", (), 1), ("Georgia", "GPE", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_initials_clipped_names_and_first_names(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
