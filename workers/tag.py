@@ -29,6 +29,9 @@ _PROPER_LABELS = frozenset(
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
+# Labels of names no figure ends, unlike "Interstate 95" or "Windows 95": a figure after
+# one is a score or a date a table or dateline ran into it.
+_SCORED = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
 # Particles that stand inside a surname: "de Gaulle", "van der Berg", "bin Laden".
 _PARTICLES = frozenset(
     {"de", "du", "des", "d'", "d’", "la", "le", "van", "von", "der", "den", "ter", "bin", "ibn"}
@@ -222,7 +225,29 @@ def trim(mention: Mention, text: str) -> Mention | None:
         start, end = start + cut_left, end - cut_right
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
+    if mention.label in _SCORED:
+        end = start + len(_without_scores(text[start:end]))
     return Mention(start, end, text[start:end], mention.label)
+
+
+def _without_scores(surface: str) -> str:
+    """A name without the figures a table or dateline ran into it: 'Kent 108-3' is 'Kent'.
+
+    >>> [_without_scores(name) for name in ("C. Tolley 4-68", "Chester 4 1", "Channel 4")]
+    ['C. Tolley', 'Chester', 'Channel 4']
+    """
+    words = surface.split(" ")
+    keep = len(words)
+    while keep > 1 and _is_figure(words[keep - 1]):
+        keep -= 1
+    # One bare number may be the name's own: "Channel 4", "Radio 1".
+    if keep == len(words) - 1 and words[-1].isdigit():
+        return surface
+    return " ".join(words[:keep]).rstrip()
+
+
+def _is_figure(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
 
 
 def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:

@@ -537,6 +537,32 @@ def test_tag_trim_strips_articles_possessives_and_quotes(
         assert not re.match(r"(?i)the ", trimmed.text)
 
 
+@pytest.mark.parametrize(
+    ("surface", "label", "expected"),
+    [
+        ("Kent 108-3", "ORG", "Kent"),
+        ("C. Tolley 4-68", "PERSON", "C. Tolley"),
+        ("de Silva 4-0-25-0", "PERSON", "de Silva"),
+        ("St Johnstone 2 1", "ORG", "St Johnstone"),
+        ("Calif 1996-08-30", "GPE", "Calif"),
+        ("Mexico 2-0", "GPE", "Mexico"),
+        # A figure inside the name, one bare number, or a label whose names end in one.
+        ("Pohang 3 Ulsan 2-1", "ORG", "Pohang 3 Ulsan"),
+        ("Pohang 3 Ulsan 2", "ORG", "Pohang 3 Ulsan 2"),
+        ("Channel 4", "ORG", "Channel 4"),
+        ("Louis XIV", "PERSON", "Louis XIV"),
+        ("Interstate 95", "FAC", "Interstate 95"),
+        ("Windows 3.1", "PRODUCT", "Windows 3.1"),
+        ("1996-08-30", "DATE", "1996-08-30"),
+    ],
+)
+def test_tag_trim_drops_scores_run_into_names(surface: str, label: str, expected: str) -> None:
+    text = f"x {surface} y"
+    trimmed = trim(Mention(2, 2 + len(surface), surface, label), text)
+    assert trimmed is not None
+    assert (trimmed.text, text[trimmed.start : trimmed.end]) == (expected, expected)
+
+
 def _interview(paragraphs: list[str], spans: list[tuple[str, str]]) -> Segmented:
     """One section per paragraph; a paragraph 'Name: answer' is that speaker's."""
     text = "\n\n".join(paragraphs)
