@@ -53,6 +53,8 @@ _DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
 _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
 
 
+# What a state's formal name puts before its name: "Republic of Ireland" is Ireland.
+_STATE_FORMS = ("republic of ", "kingdom of ", "state of ", "principality of ")
 # The fewest letters a clipped name keeps: "Fed" of "Federal Reserve".
 _CLIP = 3
 
@@ -417,11 +419,14 @@ def _fold_initials(groups: dict[str, _Group]) -> None:
 
 def _fold_countries(groups: dict[str, _Group]) -> None:
     """Fold the names of one country the model called a place into one entry: 'Russian
-    Federation' and 'Russia'."""
+    Federation' and 'Russia', 'Republic of Ireland' and 'Ireland'."""
     codes = country_codes()
     owners: dict[str, _Group] = {}
     for group in groups.values():
-        code = codes.get(group.key)
+        key = group.key
+        code = codes.get(key) or codes.get(
+            key.partition(" of ")[2] if key.startswith(_STATE_FORMS) else ""
+        )
         if code is None or group.vote() not in _PLACES:
             continue
         owner = owners.setdefault(code, group.root())

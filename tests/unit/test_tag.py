@@ -420,6 +420,17 @@ def test_tag_resolves_each_error_class(
             [("Russian Federation", "GPE", ("Russia",), 2)],
         ),
         (
+            "Republic of Ireland voted. Ireland agreed.",
+            [("Republic of Ireland", "GPE"), ("Ireland", "GPE")],
+            [("Republic of Ireland", "GPE", ("Ireland",), 2)],
+        ),
+        # Nor the team the model called an organisation.
+        (
+            "Republic of Ireland won. Ireland agreed.",
+            [("Republic of Ireland", "ORG"), ("Ireland", "GPE")],
+            [("Republic of Ireland", "ORG", (), 1), ("Ireland", "GPE", (), 1)],
+        ),
+        (
             "North Korea and South Korea met.",
             [("North Korea", "GPE"), ("South Korea", "GPE")],
             [("North Korea", "GPE", (), 1), ("South Korea", "GPE", (), 1)],
