@@ -20,6 +20,7 @@ _TRAILING = re.compile(r"(?:['’]s|['’])$")
 _EDGE_PUNCT = "\"“”'‘’()[]{}<>,;:!?-–— \n\t"
 _ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,8}\.?$")
 _HYPHEN = re.compile(r"[-–]")
+_DIGIT = re.compile(r"\d")
 # Small words that an acronym skips: "ICC" for "International Criminal Court of Justice".
 _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "la", "&", "to"})
 # Labels of names worth finding again where NER missed them; dates and the like are not.
@@ -244,7 +245,7 @@ def trim(mention: Mention, text: str) -> Mention | None:
         start, end = start + cut_left, end - cut_right
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
-    if mention.label in _SCORED:
+    if mention.label in _SCORED and _DIGIT.search(text, start, end):
         end = start + len(_without_scores(text[start:end]))
     return Mention(start, end, text[start:end], mention.label)
 
@@ -394,16 +395,22 @@ def _is_initial(word: str) -> bool:
 def _fold_initials(groups: dict[str, _Group]) -> None:
     """Fold 'N. Korea' into 'North Korea', 'J. Smith' into 'John Smith', when exactly one
     name spelt out fits, word for word, its last word in full."""
+    initialled = [
+        g
+        for g in groups.values()
+        if g.parent is None
+        and "." in g.key
+        and any(_is_initial(t) for t in g.tokens[:-1])
+        and not _is_initial(g.tokens[-1])
+    ]
+    if not initialled:
+        return
     by_letters: dict[tuple[str, ...], list[_Group]] = {}
     for group in groups.values():
         if len(group.tokens) > 1 and not any(_is_initial(t) for t in group.tokens):
             by_letters.setdefault(tuple(t[0] for t in group.tokens), []).append(group)
-    for group in groups.values():
+    for group in initialled:
         tokens = group.tokens
-        if group.parent is not None or not any(_is_initial(t) for t in tokens[:-1]):
-            continue
-        if _is_initial(tokens[-1]):
-            continue
         fits = [
             g
             for g in by_letters.get(tuple(t[0] for t in tokens), [])
@@ -438,19 +445,24 @@ def _fold_countries(groups: dict[str, _Group]) -> None:
 def _fold_clipped(groups: dict[str, _Group]) -> None:
     """Fold a clipped organisation's name ('Fed') into the shortest one whose first word it
     clips ('Federal Reserve' over 'Federal Open Market Committee'), when that is one entry."""
+    clips = {
+        g.key: g
+        for g in groups.values()
+        if g.parent is None
+        and len(g.key) >= _CLIP
+        and g.key.isalpha()
+        and g.vote() == "ORG"
+        and not _in_capitals(g)
+    }
     by_clip: dict[str, list[_Group]] = {}
-    for group in groups.values():
+    for group in groups.values() if clips else ():
         if len(group.tokens) > 1 and group.vote() == "ORG":
             first = group.tokens[0]
             for end in range(_CLIP, len(first)):
-                by_clip.setdefault(first[:end], []).append(group)
-    for group in groups.values():
-        key = group.key
-        if group.parent is not None or not key.isalpha() or key not in by_clip:
-            continue
-        if group.vote() != "ORG" or _in_capitals(group):
-            continue
-        fits = by_clip[key]
+                if first[:end] in clips:
+                    by_clip.setdefault(first[:end], []).append(group)
+    for key, fits in by_clip.items():
+        group = clips[key]
         shortest = min((len(g.tokens) for g in fits), default=0)
         owner = _one_root((g for g in fits if len(g.tokens) == shortest), group)
         if owner is not None:
