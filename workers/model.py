@@ -154,6 +154,8 @@ class Tagged:
 
     segmented: Segmented
     entities: tuple[Entity, ...]
+    # Per section, the ids of the entities who answer in it (Section.speakers as entities).
+    speaker_ids: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

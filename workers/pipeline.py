@@ -18,7 +18,7 @@ from workers.nlp import load_model, model_for, resolve_models
 from workers.read import decode
 from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
-from workers.tag import tag
+from workers.tag import country_codes, gazetteer, tag
 from workers.write import now_iso, render
 
 T = TypeVar("T")
@@ -52,11 +52,13 @@ def current_config(settings: Settings) -> Config:
 
 
 def warm(settings: Settings) -> str | None:
-    """Load the language identifier and the setting's first model ahead of any document.
+    """Load the language identifier, the gazetteers and the first model ahead of any document.
 
     Returns the model's name. Any other language's model loads when a document needs it.
     """
     load_identifier()
+    gazetteer()
+    country_codes()
     names = list(current_config(settings).packages.values())[:1]
     for name in names:
         load_model(name)

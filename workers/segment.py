@@ -193,6 +193,20 @@ def _real_speakers(labels: Sequence[str | None], text: str) -> set[str]:
     return real
 
 
+def speaker_names(label: str) -> list[tuple[int, int]]:
+    """Where each name stands in a speaker label, as offsets into it.
+
+    >>> speaker_names("Ashby and Glantz")
+    [(0, 5), (10, 16)]
+    """
+    spans, start = [], 0
+    for joiner in _JOINERS.finditer(label):
+        spans.append((start, joiner.start()))
+        start = joiner.end()
+    spans.append((start, len(label)))
+    return spans
+
+
 def _label_length(paragraph: str) -> int:
     match = _SPEAKER.match(paragraph)
     return match.end() if match else 0

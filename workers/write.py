@@ -12,7 +12,8 @@ import orjson
 from workers.errors import DocflowError
 from workers.model import Entity, Metadata, PipelineInfo, Section, Source, Tagged
 
-# 1.1 adds metadata.language_source, entities' model_label, and a null pipeline.model.
+# 1.1 adds metadata.language_source, entities' model_label, a null pipeline.model and
+# each section's speaker_ids; a failure record is still the version 1 one.
 SCHEMA_VERSION = "1.1"
 FAILURE_SCHEMA_VERSION = "1"
 JSON_TYPE = "application/json"
@@ -43,7 +44,14 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
         "metadata": _metadata(cleaned.metadata),
         "text": segmented.text,
         "removed": [{"kind": r.kind, "text": r.text} for r in cleaned.removed],
-        "sections": [_section(s) for s in segmented.sections],
+        "sections": [
+            _section(section, ids)
+            for section, ids in zip(
+                segmented.sections,
+                tagged.speaker_ids or [()] * len(segmented.sections),
+                strict=True,
+            )
+        ],
         "entities": [_entity(e, model_labels) for e in tagged.entities],
     }
 
@@ -109,10 +117,11 @@ def _metadata(meta: Metadata) -> dict[str, Any]:
     }
 
 
-def _section(section: Section) -> dict[str, Any]:
+def _section(section: Section, speaker_ids: tuple[str, ...]) -> dict[str, Any]:
     return {
         "heading": section.heading,
         "speakers": list(section.speakers),
+        "speaker_ids": list(speaker_ids),
         "start": section.start,
         "end": section.end,
         "paragraphs": [

@@ -2,9 +2,23 @@ import re
 
 import pytest
 
-from workers.model import Block, Cleaned, Mention, Metadata, Segmented, Source
-from workers.settings import DEFAULT_LABELS
-from workers.tag import tag, trim
+from tests.conftest import SEEDS
+from workers.model import (
+    Block,
+    Cleaned,
+    Mention,
+    Metadata,
+    Paragraph,
+    RawDocument,
+    Section,
+    Segmented,
+    Source,
+)
+from workers.pipeline import enrich
+from workers.settings import DEFAULT_LABELS, get_settings
+from workers.tag import gazetteer, tag, trim
+
+SEED = SEEDS / "000_3f1d083b70fe61c9.txt"
 
 
 def _segmented(text: str, spans: list[tuple[str, str]]) -> Segmented:
@@ -105,6 +119,412 @@ def test_tag_folds_mentions_of_one_entity(
     assert _folded(text, spans) == expected
 
 
+# One table per error class; each wrong-merge case must stay apart.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        # 1. A surname that folds into a person's full name makes the entry a PERSON.
+        (
+            "Helena Marsh spoke. Marsh said. Marsh added. Marsh left.",
+            [("Helena Marsh", "PERSON"), ("Marsh", "ORG"), ("Marsh", "ORG"), ("Marsh", "ORG")],
+            [("Helena Marsh", "PERSON", ("Marsh",), 4)],
+        ),
+        # 2. Stray labels on the surname, or on the full name itself.
+        (
+            "Luis Moreno won. Moreno said. Moreno smiled.",
+            [("Luis Moreno", "PERSON"), ("Moreno", "ORG"), ("Moreno", "GPE")],
+            [("Luis Moreno", "PERSON", ("Moreno",), 3)],
+        ),
+        (
+            "Tiger Woods won. Woods smiled.",
+            [("Tiger Woods", "PERSON"), ("Woods", "GPE")],
+            [("Tiger Woods", "PERSON", ("Woods",), 2)],
+        ),
+        (
+            "Luis Moreno won. Moreno said. Moreno smiled.",
+            [("Luis Moreno", "ORG"), ("Moreno", "PERSON"), ("Moreno", "PERSON")],
+            [("Luis Moreno", "PERSON", ("Moreno",), 3)],
+        ),
+        # 3. Multi-word surnames, middle names and particles.
+        (
+            "Ana Santos Silva spoke. Santos Silva left.",
+            [("Ana Santos Silva", "PERSON"), ("Santos Silva", "PERSON")],
+            [("Ana Santos Silva", "PERSON", ("Santos Silva",), 2)],
+        ),
+        (
+            "Peter James Hale came. Peter Hale sat. Hale spoke.",
+            [("Peter James Hale", "PERSON"), ("Peter Hale", "PERSON"), ("Hale", "PERSON")],
+            [("Peter James Hale", "PERSON", ("Peter Hale", "Hale"), 3)],
+        ),
+        (
+            "Charles de Gaulle came. de Gaulle spoke.",
+            [("Charles de Gaulle", "PERSON"), ("de Gaulle", "PERSON")],
+            [("Charles de Gaulle", "PERSON", ("de Gaulle",), 2)],
+        ),
+        (
+            "Bashar al-Assad spoke. Assad left.",
+            [("Bashar al-Assad", "PERSON"), ("Assad", "ORG")],
+            [("Bashar al-Assad", "PERSON", ("Assad",), 2)],
+        ),
+        (
+            "Ludwig van Beethoven wrote. Van Beethoven and Beethoven.",
+            [("Ludwig van Beethoven", "PERSON"), ("Van Beethoven", "PERSON"), ("Beethoven", "ORG")],
+            [("Ludwig van Beethoven", "PERSON", ("Van Beethoven", "Beethoven"), 3)],
+        ),
+        (
+            "Valéry Giscard d'Estaing spoke. Estaing left.",
+            [("Valéry Giscard d'Estaing", "PERSON"), ("Estaing", "PERSON")],
+            [("Valéry Giscard d'Estaing", "PERSON", ("Estaing",), 2)],
+        ),
+        # 4. Organisation short forms and legal forms.
+        (
+            "The Atlanta Hawks won. The Hawks lead.",
+            [("Atlanta Hawks", "ORG"), ("Hawks", "ORG")],
+            [("Atlanta Hawks", "ORG", ("Hawks",), 2)],
+        ),
+        (
+            "The Philadelphia Eagles won. The Eagles lead.",
+            [("Philadelphia Eagles", "ORG"), ("Eagles", "GPE")],
+            [("Philadelphia Eagles", "ORG", ("Eagles",), 2)],
+        ),
+        # A headline in capitals that ends with the tail does not make it ambiguous.
+        (
+            "HAWKS BEAT KINGS\n\nThe Sacramento Kings lost. The Kings said.",
+            [("HAWKS BEAT KINGS", "PERSON"), ("Sacramento Kings", "ORG"), ("Kings", "ORG")],
+            [("Sacramento Kings", "ORG", ("Kings",), 2), ("HAWKS BEAT KINGS", "PERSON", (), 1)],
+        ),
+        (
+            "Nordbank Group grew. Nordbank said.",
+            [("Nordbank Group", "ORG"), ("Nordbank", "ORG")],
+            [("Nordbank Group", "ORG", ("Nordbank",), 2)],
+        ),
+        (
+            "The European Commission ruled. The Commission said.",
+            [("European Commission", "ORG"), ("Commission", "ORG")],
+            [("European Commission", "ORG", ("Commission",), 2)],
+        ),
+        (
+            "Air Tasman Plc rose. Air Tasman said.",
+            [("Air Tasman Plc", "ORG"), ("Air Tasman", "ORG")],
+            [("Air Tasman Plc", "ORG", ("Air Tasman",), 2)],
+        ),
+        (
+            "NationsBank Corp. rose. NationsBank said.",
+            [("NationsBank Corp.", "ORG"), ("NationsBank", "ORG")],
+            [("NationsBank Corp.", "ORG", ("NationsBank",), 2)],
+        ),
+        # 5. Acronyms with or without their function words; a dot lost at the end.
+        (
+            "The Bank of England held. The BOE said.",
+            [("Bank of England", "ORG"), ("BOE", "ORG")],
+            [("Bank of England", "ORG", ("BOE",), 2)],
+        ),
+        (
+            "The North Atlantic Treaty Organisation met. Nato and NATO agreed.",
+            [("North Atlantic Treaty Organisation", "ORG"), ("Nato", "ORG"), ("NATO", "ORG")],
+            [("North Atlantic Treaty Organisation", "ORG", ("Nato", "NATO"), 3)],
+        ),
+        (
+            "U.S. troops and U.S forces.",
+            [("U.S.", "GPE"), ("U.S", "GPE")],
+            [("U.S.", "GPE", ("U.S",), 2)],
+        ),
+        # 6. Wrong merges that must stay apart.
+        (
+            "Anna Berg and Lars Berg met. Berg said.",
+            [("Anna Berg", "PERSON"), ("Lars Berg", "ORG"), ("Berg", "PERSON")],
+            [
+                ("Anna Berg", "PERSON", (), 1),
+                ("Lars Berg", "ORG", (), 1),
+                ("Berg", "PERSON", (), 1),
+            ],
+        ),
+        (
+            "ATLANTA 1996-08-30\n\nAtlanta beat Boston. Atlanta won.",
+            [("ATLANTA", "ORG"), ("Atlanta", "ORG"), ("Boston", "ORG"), ("Atlanta", "ORG")],
+            [
+                ("Atlanta", "ORG", (), 2),
+                ("ATLANTA", "GPE", (), 1),
+                ("Boston", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Michael Jordan scored. Jordan signed the treaty.",
+            [("Michael Jordan", "PERSON"), ("Jordan", "GPE")],
+            [("Michael Jordan", "PERSON", (), 1), ("Jordan", "GPE", (), 1)],
+        ),
+        (
+            "Lars Woods won.\n\nWOODS 1996-08-30\n\nIt rained.",
+            [("Lars Woods", "PERSON"), ("WOODS", "GPE")],
+            [("Lars Woods", "PERSON", (), 1), ("WOODS", "GPE", (), 1)],
+        ),
+        (
+            "Atlanta is hot. The Atlanta Hawks won. Hawks said.",
+            [("Atlanta", "GPE"), ("Atlanta Hawks", "ORG"), ("Hawks", "PERSON")],
+            [("Atlanta Hawks", "ORG", ("Hawks",), 2), ("Atlanta", "GPE", (), 1)],
+        ),
+        (
+            "The Labour Party and the Green Party. The Party said.",
+            [("Labour Party", "ORG"), ("Green Party", "ORG"), ("Party", "ORG")],
+            [
+                ("Labour Party", "ORG", (), 1),
+                ("Green Party", "ORG", (), 1),
+                ("Party", "ORG", (), 1),
+            ],
+        ),
+        # 7. The place that opens a dateline is a place, whatever the model said.
+        (
+            "SALALAH, Oman 1996-12-06\n\nTalks began.",
+            [("SALALAH", "ORG"), ("Oman", "GPE")],
+            [("SALALAH", "GPE", (), 1), ("Oman", "GPE", (), 1)],
+        ),
+        (
+            "VIENNA, June 20 (Agency) - Talks began.",
+            [("VIENNA", "PERSON")],
+            [("VIENNA", "GPE", (), 1)],
+        ),
+        (
+            "DARWIN, Australia\n\nRain fell.",
+            [("DARWIN", "PERSON"), ("Australia", "GPE")],
+            [("DARWIN", "GPE", (), 1), ("Australia", "GPE", (), 1)],
+        ),
+        (
+            "WASHINGTON (Reuters) - Talks began.",
+            [("WASHINGTON", "ORG")],
+            [("WASHINGTON", "GPE", (), 1)],
+        ),
+        (
+            "NEW YORK 1996-08-30\n\nNEW YORK 74 59 .556\nBOSTON 69 65 .515",
+            [("NEW YORK", "GPE"), ("NEW YORK", "GPE"), ("BOSTON", "GPE")],
+            [("NEW YORK", "GPE", (), 1), ("NEW YORK", "GPE", (), 1), ("BOSTON", "GPE", (), 1)],
+        ),
+        # One the model did not tag at all is found; its namesakes are that place.
+        (
+            "SEOUL 1996-08-30\n\nRain fell on Seoul.",
+            [("Seoul", "NORP")],
+            [("SEOUL", "GPE", ("Seoul",), 2)],
+        ),
+        (
+            "KORGAN, Tajikistan 1996-08-30\n\nRebels held Korgan. Korgan fell.",
+            [("Tajikistan", "GPE"), ("Korgan", "PERSON"), ("Korgan", "PERSON")],
+            [("Korgan", "GPE", ("KORGAN",), 3), ("Tajikistan", "GPE", (), 1)],
+        ),
+        # The headline's place in capitals is the dateline's; a team's in it is not.
+        (
+            "GOLF - LEAD IN DENVER\n\nDENVER, Colorado 1996-08-29\n\nRain fell.",
+            [("DENVER", "GPE"), ("Colorado", "GPE")],
+            [("DENVER", "GPE", (), 2), ("Colorado", "GPE", (), 1)],
+        ),
+        (
+            "DENVER WIN AGAIN\n\nDENVER 1996-08-29\n\nRain fell.",
+            [("DENVER", "ORG")],
+            [("DENVER", "ORG", (), 1), ("DENVER", "GPE", (), 1)],
+        ),
+        # A results table's row or a headline in capitals opens no dateline.
+        (
+            "DETROIT 48 86 .358\n\nDETROIT won.",
+            [("DETROIT", "ORG"), ("DETROIT", "ORG")],
+            [("DETROIT", "ORG", (), 2)],
+        ),
+        (
+            "SOCCER - KLINSMANN LEAVES\n\nHe left.",
+            [("SOCCER", "ORG")],
+            [("SOCCER", "ORG", (), 1)],
+        ),
+        (
+            "NATO, the alliance, met.\n\nAnd Smith 1996 won.",
+            [("NATO", "ORG"), ("Smith", "PERSON")],
+            [("NATO", "ORG", (), 1), ("Smith", "PERSON", (), 1)],
+        ),
+    ],
+)
+def test_tag_resolves_each_error_class(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# Short forms spelt with initials, clipped, or a first name the model took for a company.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        # Initials spelt out word for word, the last word in full.
+        (
+            "N. Korea and S. Korea met. North Korea and South Korea talked.",
+            [
+                ("N. Korea", "GPE"),
+                ("S. Korea", "GPE"),
+                ("North Korea", "GPE"),
+                ("South Korea", "GPE"),
+            ],
+            [("North Korea", "GPE", ("N. Korea",), 2), ("South Korea", "GPE", ("S. Korea",), 2)],
+        ),
+        (
+            "J. Okafor spoke. John Okafor left.",
+            [("J. Okafor", "PERSON"), ("John Okafor", "PERSON")],
+            [("John Okafor", "PERSON", ("J. Okafor",), 2)],
+        ),
+        # Siblings the initial fits both of, or a name whose initial differs, stay apart.
+        (
+            "J. Okafor spoke. John Okafor and Jane Okafor left.",
+            [("J. Okafor", "PERSON"), ("John Okafor", "PERSON"), ("Jane Okafor", "PERSON")],
+            [
+                ("J. Okafor", "PERSON", (), 1),
+                ("John Okafor", "PERSON", (), 1),
+                ("Jane Okafor", "PERSON", (), 1),
+            ],
+        ),
+        (
+            "A. Okafor spoke. John Okafor left.",
+            [("A. Okafor", "PERSON"), ("John Okafor", "PERSON")],
+            [("A. Okafor", "PERSON", (), 1), ("John Okafor", "PERSON", (), 1)],
+        ),
+        # A clipped name is the shortest organisation whose first word it clips.
+        (
+            "Federal Reserve met. Federal Open Market Committee voted. Fed held.",
+            [("Federal Reserve", "ORG"), ("Federal Open Market Committee", "ORG"), ("Fed", "ORG")],
+            [
+                ("Federal Reserve", "ORG", ("Fed",), 2),
+                ("Federal Open Market Committee", "ORG", (), 1),
+            ],
+        ),
+        # Two as short, a person, a clip in capitals or of two letters: no fold.
+        (
+            "Man beat Manchester United and Manchester City.",
+            [("Man", "ORG"), ("Manchester United", "ORG"), ("Manchester City", "ORG")],
+            [
+                ("Man", "ORG", (), 1),
+                ("Manchester United", "ORG", (), 1),
+                ("Manchester City", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Federal Reserve met. Fed said.",
+            [("Federal Reserve", "ORG"), ("Fed", "PERSON")],
+            [("Federal Reserve", "ORG", (), 1), ("Fed", "PERSON", (), 1)],
+        ),
+        (
+            "Federal Reserve met. FED said.",
+            [("Federal Reserve", "ORG"), ("FED", "ORG")],
+            [("Federal Reserve", "ORG", (), 1), ("FED", "ORG", (), 1)],
+        ),
+        (
+            "Federal Reserve met. Fe said.",
+            [("Federal Reserve", "ORG"), ("Fe", "ORG")],
+            [("Federal Reserve", "ORG", (), 1), ("Fe", "ORG", (), 1)],
+        ),
+        # Names of one country the model called a place; two countries stay two.
+        (
+            "Russian Federation signed. Russia agreed.",
+            [("Russian Federation", "GPE"), ("Russia", "GPE")],
+            [("Russian Federation", "GPE", ("Russia",), 2)],
+        ),
+        (
+            "Republic of Ireland voted. Ireland agreed.",
+            [("Republic of Ireland", "GPE"), ("Ireland", "GPE")],
+            [("Republic of Ireland", "GPE", ("Ireland",), 2)],
+        ),
+        # Nor the team the model called an organisation.
+        (
+            "Republic of Ireland won. Ireland agreed.",
+            [("Republic of Ireland", "ORG"), ("Ireland", "GPE")],
+            [("Republic of Ireland", "ORG", (), 1), ("Ireland", "GPE", (), 1)],
+        ),
+        (
+            "North Korea and South Korea met.",
+            [("North Korea", "GPE"), ("South Korea", "GPE")],
+            [("North Korea", "GPE", (), 1), ("South Korea", "GPE", (), 1)],
+        ),
+        # A team's tail the model called a place as often as an organisation is its tail.
+        (
+            "White Sox won. Chicago White Sox lost. White Sox rallied.",
+            [("White Sox", "FAC"), ("Chicago White Sox", "ORG"), ("White Sox", "ORG")],
+            [("Chicago White Sox", "ORG", ("White Sox",), 3)],
+        ),
+        (
+            "White Sox won. Chicago White Sox lost. White Sox rallied.",
+            [("White Sox", "FAC"), ("Chicago White Sox", "ORG"), ("White Sox", "FAC")],
+            [("White Sox", "FAC", (), 2), ("Chicago White Sox", "ORG", (), 1)],
+        ),
+        # A first name the model called a company, beside only that person's full name.
+        (
+            "Megawati Sukarnoputri spoke. Megawati left.",
+            [("Megawati Sukarnoputri", "PERSON"), ("Megawati", "ORG")],
+            [("Megawati Sukarnoputri", "PERSON", ("Megawati",), 2)],
+        ),
+        # Not when a company's name opens with it, when two people share it, or a place.
+        (
+            "Ford Prefect spoke. Ford Motor rose. Ford fell.",
+            [("Ford Prefect", "PERSON"), ("Ford Motor", "ORG"), ("Ford", "ORG")],
+            [("Ford Motor", "ORG", ("Ford",), 2), ("Ford Prefect", "PERSON", (), 1)],
+        ),
+        (
+            "Megawati Sukarnoputri met Megawati Putri. Megawati left.",
+            [
+                ("Megawati Sukarnoputri", "PERSON"),
+                ("Megawati Putri", "PERSON"),
+                ("Megawati", "ORG"),
+            ],
+            [
+                ("Megawati Sukarnoputri", "PERSON", (), 1),
+                ("Megawati Putri", "PERSON", (), 1),
+                ("Megawati", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Georgia Okafor spoke. Georgia voted.",
+            [("Georgia Okafor", "PERSON"), ("Georgia", "ORG")],
+            [("Georgia Okafor", "PERSON", (), 1), ("Georgia", "GPE", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_initials_countries_clipped_and_first_names(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# 8. A place the gazetteer knows, under a label no reading of it supports.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Troops left Niger and Burkina Faso.",
+            [("Niger", "PERSON"), ("Burkina Faso", "PERSON")],
+            [("Niger", "GPE", (), 1), ("Burkina Faso", "GPE", (), 1)],
+        ),
+        ("Exports from Germany rose.", [("Germany", "ORG")], [("Germany", "GPE", (), 1)]),
+        ("Farmers in Ontario protested.", [("Ontario", "NORP")], [("Ontario", "GPE", (), 1)]),
+        # A region's or a city's name is also a club's.
+        ("Somerset won by six wickets.", [("Somerset", "ORG")], [("Somerset", "ORG", (), 1)]),
+        ("Chicago won again.", [("Chicago", "ORG")], [("Chicago", "ORG", (), 1)]),
+        # A person named Paris is a person once her full name is known.
+        (
+            "Paris Hilton arrived. Paris smiled.",
+            [("Paris Hilton", "PERSON"), ("Paris", "PERSON")],
+            [("Paris Hilton", "PERSON", ("Paris",), 2)],
+        ),
+        # Not a whole name of a place: a label stays as the model gave it.
+        ("Niger Smith spoke.", [("Niger Smith", "PERSON")], [("Niger Smith", "PERSON", (), 1)]),
+    ],
+)
+def test_tag_gazetteer_corrects_implausible_place_labels(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+def test_tag_gazetteer_loads_once_with_each_kind_of_place() -> None:
+    places = gazetteer()
+    assert gazetteer() is places
+    assert [places.get(n) for n in ("france", "ontario", "chicago", "zebulonia")] == [
+        "country",
+        "region",
+        "city",
+        None,
+    ]
+
+
 def test_tag_orders_by_count_then_first_mention() -> None:
     text = "Berlin, Paris, Paris, Rome, Rome."
     spans = [
@@ -148,3 +568,142 @@ def test_tag_trim_strips_articles_possessives_and_quotes(
     if trimmed:
         assert text[trimmed.start : trimmed.end] == trimmed.text
         assert not re.match(r"(?i)the ", trimmed.text)
+
+
+@pytest.mark.parametrize(
+    ("surface", "label", "expected"),
+    [
+        ("Kent 108-3", "ORG", "Kent"),
+        ("C. Tolley 4-68", "PERSON", "C. Tolley"),
+        ("de Silva 4-0-25-0", "PERSON", "de Silva"),
+        ("St Johnstone 2 1", "ORG", "St Johnstone"),
+        ("Calif 1996-08-30", "GPE", "Calif"),
+        ("Mexico 2-0", "GPE", "Mexico"),
+        # A figure inside the name, one bare number, or a label whose names end in one.
+        ("Pohang 3 Ulsan 2-1", "ORG", "Pohang 3 Ulsan"),
+        ("Pohang 3 Ulsan 2", "ORG", "Pohang 3 Ulsan 2"),
+        ("Channel 4", "ORG", "Channel 4"),
+        ("Louis XIV", "PERSON", "Louis XIV"),
+        ("Interstate 95", "FAC", "Interstate 95"),
+        ("Windows 3.1", "PRODUCT", "Windows 3.1"),
+        ("1996-08-30", "DATE", "1996-08-30"),
+    ],
+)
+def test_tag_trim_drops_scores_run_into_names(surface: str, label: str, expected: str) -> None:
+    text = f"x {surface} y"
+    trimmed = trim(Mention(2, 2 + len(surface), surface, label), text)
+    assert trimmed is not None
+    assert (trimmed.text, text[trimmed.start : trimmed.end]) == (expected, expected)
+
+
+def _interview(paragraphs: list[str], spans: list[tuple[str, str]]) -> Segmented:
+    """One section per paragraph; a paragraph 'Name: answer' is that speaker's."""
+    text = "\n\n".join(paragraphs)
+    sections, offset = [], 0
+    for paragraph in paragraphs:
+        label, colon, _ = paragraph.partition(": ")
+        speaker = label if colon and label[:1].isupper() else None
+        body = offset + len(label) + 2 if speaker else offset
+        end = offset + len(paragraph)
+        para = Paragraph(offset, end, body, (), speaker)
+        sections.append(Section(None, offset, end, (para,), (speaker,) if speaker else ()))
+        offset = end + 2
+    base = _segmented(text, spans)
+    return Segmented(base.cleaned, text, tuple(sections), base.mentions)
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "spans", "expected", "ids"),
+    [
+        (
+            [
+                "Andrew Scobell and Heather Ashby spoke with Mary Glantz.",
+                "Scobell: Yes.",
+                "Ashby and Glantz: No.",
+            ],
+            [("Andrew Scobell", "PERSON"), ("Heather Ashby", "PERSON"), ("Mary Glantz", "ORG")],
+            [
+                ("Andrew Scobell", "PERSON", ("Scobell",), 2),
+                ("Heather Ashby", "PERSON", ("Ashby",), 2),
+                ("Mary Glantz", "PERSON", ("Glantz",), 2),
+            ],
+            [(), ("Andrew Scobell",), ("Heather Ashby", "Mary Glantz")],
+        ),
+        # A speaker the text names nowhere else becomes a person of their own.
+        (
+            ["Staats: Indeed.", "Staats: Again."],
+            [],
+            [("Staats", "PERSON", (), 2)],
+            [("Staats",), ("Staats",)],
+        ),
+        # A place's line-up is no one answering.
+        (
+            ["Scotland beat Austria.", "Scotland: Jim Leighton, Andy Goram.", "Scotland: Goram."],
+            [
+                ("Scotland", "GPE"),
+                ("Austria", "GPE"),
+                ("Jim Leighton", "PERSON"),
+                ("Andy Goram", "PERSON"),
+            ],
+            [
+                ("Scotland", "GPE", (), 3),
+                ("Andy Goram", "PERSON", ("Goram",), 2),
+                ("Austria", "GPE", (), 1),
+                ("Jim Leighton", "PERSON", (), 1),
+            ],
+            [(), (), ()],
+        ),
+        # Two people share the surname: the label is nobody's in particular.
+        (
+            ["Anna Berg and Lars Berg came.", "Berg: Hello."],
+            [("Anna Berg", "PERSON"), ("Lars Berg", "PERSON")],
+            [
+                ("Anna Berg", "PERSON", (), 1),
+                ("Lars Berg", "PERSON", (), 1),
+                ("Berg", "PERSON", (), 1),
+            ],
+            [(), ("Berg",)],
+        ),
+    ],
+)
+def test_tag_speakers_are_people_with_their_labels_as_mentions(
+    paragraphs: list[str],
+    spans: list[tuple[str, str]],
+    expected: list[tuple[str, str, tuple[str, ...], int]],
+    ids: list[tuple[str, ...]],
+) -> None:
+    segmented = _interview(paragraphs, spans)
+    tagged = tag(segmented, DEFAULT_LABELS)
+    text = segmented.text
+    for entity in tagged.entities:
+        assert all(text[m.start : m.end] == m.text for m in entity.mentions)
+    assert [(e.text, e.label, e.aliases, e.count) for e in tagged.entities] == expected
+    names = {e.id: e.text for e in tagged.entities}
+    assert [tuple(names[i] for i in section) for section in tagged.speaker_ids] == ids
+
+
+def test_tag_seed_speakers_resolve_to_their_people() -> None:
+    document = enrich(RawDocument(Source(SEED.name), SEED.read_bytes()), get_settings())
+    people = {e["text"]: e for e in document["entities"]}
+    text = document["text"]
+    for name in ("Andrew Scobell", "Heather Ashby", "Mary Glantz", "Jennifer Staats"):
+        surname = name.split()[-1]
+        entity = people[name]
+        assert (entity["label"], entity["aliases"]) == ("PERSON", [surname])
+        said = [
+            (p["start"], text[p["start"] : text.find(":", p["start"])])
+            for section in document["sections"]
+            for p in section["paragraphs"]
+        ]
+        labels = [
+            start + found.start()
+            for start, label in said
+            if label in {s for section in document["sections"] for s in section["speakers"]}
+            for found in re.finditer(surname, label)
+        ]
+        assert labels
+        assert set(labels) <= {m["start"] for m in entity["mentions"]}
+    ids = {e["id"]: e["text"] for e in document["entities"]}
+    for section in document["sections"]:
+        written = [n for speaker in section["speakers"] for n in re.split(r", | and | & ", speaker)]
+        assert [ids[i].split()[-1] for i in section["speaker_ids"]] == written
