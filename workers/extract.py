@@ -112,10 +112,13 @@ def choose_body(tree: html.HtmlElement, url: str | None) -> Blocks:
     Precision mode sometimes keeps a lede, a notice or a caption and loses the story; a body
     a quarter the length of Readability's is such a collapse. Then trafilatura's default mode
     has the story when it finds at least half as much as Readability, else Readability does.
+    When neither finds anything, trafilatura's recall mode may.
     """
     precise = trafilatura_blocks(tree, url, "precision")
     algorithm = readability_blocks(tree)
     found = _words(algorithm)
+    if not (precise or found):  # neither finds an article: recall mode is the last resort
+        return trafilatura_blocks(tree, url, "recall")
     if found < _COLLAPSE_RATIO * max(_words(precise), 1):
         return precise
     default = trafilatura_blocks(tree, url, "default")
@@ -300,8 +303,10 @@ def _lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
 
 
 def extract_xml(markup: str) -> Extraction:
-    """Feed items as headed sections, or any other XML document as its blocks of text."""
+    """Feed items as headed sections, an XHTML page as a page, any other XML as its blocks."""
     root = parse_xml(markup)
+    if _local(root) == "html":
+        return extract_html(markup)  # an XHTML page: its body is an article like any page's
     items = [el for el in root.iter() if _local(el) in _FEED_ITEM_TAGS]
     if not items:
         return Extraction(Metadata(language=_xml_language(root)), tuple(_markup_blocks(root)))

@@ -226,3 +226,14 @@ def test_extract_result_is_frozen() -> None:
     extraction = Extraction(Metadata(), ())
     with pytest.raises(AttributeError):
         extraction.blocks = ()  # type: ignore[misc]
+
+
+def test_extract_xml_xhtml_page_read_as_a_page() -> None:
+    markup = (
+        '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+        f"<article><p>{BODY}</p><p>{BODY}</p></article>"
+        "<footer>Contact us</footer></body></html>"
+    )
+    texts = [b.text for b in extract_xml(markup).blocks]
+    assert texts and all(t == BODY for t in texts)
