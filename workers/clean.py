@@ -1,19 +1,16 @@
 """Clean stage: decoded text or markup to the article's heading and paragraph blocks."""
 
-import re
 from dataclasses import replace
-from datetime import datetime
 
 from workers.errors import Code, DocflowError
 from workers.extract import Extraction, extract_html, extract_xml
-from workers.model import Block, Cleaned, Decoded, Metadata, Removed
+from workers.masthead import read_masthead
+from workers.model import Block, Cleaned, Decoded, Removed
 from workers.read import fix_text
 from workers.textclean import (
     FILTERS,
-    MONTHS,
     Blocks,
     Cut,
-    byline_names,
     drop_lead_heading,
     run_filters,
     squash,
@@ -25,17 +22,6 @@ STAGE = "clean"
 _HEADING_MAX_WORDS = 14
 _HEADING_MAX_CHARS = 120
 _SENTENCE_END = tuple(".!,;:…\"'”’)]。！？」")  # Chinese and Japanese stops too
-# How far into a plain-text article a title, byline or date line may stand.
-_MASTHEAD_LINES = 4
-_DATE_LINE = re.compile(
-    r"((published|updated|posted)( on)?:? )?"
-    r"((mon|tues|wednes|thurs|fri|satur|sun)day,? )?"
-    rf"(?P<date>{MONTHS} \d{{1,2}},? \d{{4}}|\d{{1,2}} {MONTHS},? \d{{4}}"
-    r"|\d{4}-\d{2}-\d{2})"
-    r"(,? (at )?\d{1,2}[:.]\d{2}\s?([ap]\.?m\.?)?( [a-z]{2,4})?)?",
-    re.IGNORECASE,
-)
-_DATE_FORMATS = ("%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d")
 
 
 def clean(decoded: Decoded) -> Cleaned:
@@ -47,7 +33,8 @@ def clean(decoded: Decoded) -> Cleaned:
     elif decoded.kind == "xml":
         extraction = extract_xml(decoded.content)
     else:
-        extraction = _read_masthead(_text_blocks(decoded.content))
+        masthead = read_masthead(_text_blocks(decoded.content))
+        extraction = Extraction(masthead.metadata, masthead.blocks, masthead.removed)
     if decoded.kind != "text":
         # read leaves markup as it came; repairing the article alone is far cheaper.
         extraction = replace(
@@ -101,46 +88,6 @@ def _title_like(line: str) -> bool:
     """One short line that does not end like a sentence; a question may be a heading."""
     short = len(line) <= _HEADING_MAX_CHARS and len(line.split()) <= _HEADING_MAX_WORDS
     return short and not line.endswith(_SENTENCE_END)
-
-
-def _read_masthead(blocks: Blocks) -> Extraction:
-    """Title, byline and date lines at the top of a plain-text story, moved into metadata."""
-    authors: tuple[str, ...] = ()
-    published: str | None = None
-    title: str | None = None
-    cut: list[Removed] = []
-    keep: list[Block] = []
-    for index, block in enumerate(blocks[:_MASTHEAD_LINES]):
-        names = byline_names(block.text)
-        date = _date_of(block.text)
-        if names and not authors:
-            authors = names
-            cut.append(Removed("byline", block.text))
-            # A heading line directly above the byline is the story's title.
-            if index == 1 and keep and _title_like(keep[0].text):
-                title = keep.pop().text
-                cut.insert(0, Removed("title", title))
-        elif date and not published:
-            published = date
-            cut.append(Removed("dateline", block.text))
-        else:
-            keep.append(block)
-    metadata = Metadata(title=title, authors=authors, published=published)
-    return Extraction(metadata, (*keep, *blocks[_MASTHEAD_LINES:]), tuple(cut))
-
-
-def _date_of(line: str) -> str | None:
-    """ISO date of a line that is nothing but a date: 'Thursday, May 16, 2024' -> '2024-05-16'."""
-    match = _DATE_LINE.fullmatch(line.strip())
-    if match is None:
-        return None
-    stated = match.group("date").replace(",", "").replace(".", "")
-    for pattern in _DATE_FORMATS:
-        try:
-            return datetime.strptime(stated, pattern).date().isoformat()
-        except ValueError:
-            continue
-    return None
 
 
 def _drop_repeated_title(blocks: Blocks, title: str | None) -> tuple[Blocks, Cut]:

@@ -3,26 +3,43 @@
 import re
 from collections.abc import Iterator
 from contextlib import suppress
+from copy import deepcopy
 from dataclasses import dataclass
+from typing import Literal
 
 import trafilatura
 from htmldate import find_date
 from lxml import etree, html
 from trafilatura import metadata as tmeta
+from trafilatura.readability_lxml import Document as ReadabilityDocument
 from trafilatura.settings import DEFAULT_CONFIG, Document
 from trafilatura.xml import xmltotxt
 
+from workers.errors import DocflowError
 from workers.model import Block, BlockKind, Metadata, Removed
 from workers.parsers import parse_html, parse_xml
 from workers.textclean import Blocks, Cut, byline_names_in, squash
 
-# Measured on the article-extraction dev set (benchmarks/extraction.py): precision mode and
-# no reader comments give the best F1 at the same recall.
-_TRAFILATURA_OPTIONS: dict[str, object] = {"favor_precision": True, "include_comments": False}
+Mode = Literal["precision", "default", "recall"]
+# trafilatura's three settings, never with reader comments (they are not the article).
+_MODES: dict[Mode, dict[str, bool]] = {
+    "precision": {"favor_precision": True, "include_comments": False},
+    "default": {"include_comments": False},
+    "recall": {"favor_recall": True, "include_comments": False},
+}
 
 # trafilatura's own bar for a usable extraction; below it the fast pass probably missed
 # the article, so the page gets the slower pass with readability and jusText fallbacks.
 _MIN_FAST_CHARS = DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE")
+# Measured on both dev corpora (benchmarks/extraction.py): a precise body under a quarter of
+# Readability's lost the story (dev-more F1 +0.011, dev91 level); 3 also took real short bodies.
+_COLLAPSE_RATIO = 4
+_DEFAULT_SHARE = 0.5
+# A body 1.5 times another's, and two bodies sharing 90% of their distinct words each way:
+# on both dev corpora this won four pages (two had collapsed) and lost none on any source.
+_LONGER = 1.5
+_AGREE = 0.9
+_TOKENS = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _HEADING_TAGS = frozenset({"head", "title", "heading", "h1", "h2", "h3", "h4", "h5", "h6"})
@@ -89,21 +106,83 @@ def extract_html(markup: str) -> Extraction:
     tree = parse_html(markup)
     _unwrap_embedded_posts(tree)
     metadata = page_metadata(tree)
-    # trafilatura takes our hardened tree as is, so the page is parsed once, by us.
-    document = _trafilatura(tree, metadata.url, fast=True)
-    if document is None or len(document.text or "") < _MIN_FAST_CHARS:
-        document = _trafilatura(tree, metadata.url, fast=False) or document
-    if document is None:
-        return Extraction(metadata, (), _left_out(tree, ""))
-    blocks = _body_blocks(document.body)
+    blocks = choose_body(tree, metadata.url)
     kept = squash(" ".join(b.text for b in blocks))
     return Extraction(metadata, blocks, _left_out(tree, kept))
 
 
-def _trafilatura(tree: html.HtmlElement, url: str | None, fast: bool) -> Document | None:
+def choose_body(tree: html.HtmlElement, url: str | None) -> Blocks:
+    """trafilatura's precise body, unless a longer body is backed by a second opinion.
+
+    Precision mode sometimes keeps a lede, a notice or a caption and loses the story; a body
+    a quarter the length of Readability's is such a collapse. Then trafilatura's default mode
+    has the story when it finds at least half as much as Readability, else Readability does.
+    A body only somewhat longer (Readability's, or the default mode's when Readability finds
+    something else entirely) wins when trafilatura's paragraph baseline finds the same words.
+    When neither finds anything, trafilatura's recall mode may.
+    """
+    precise = trafilatura_blocks(tree, url, "precision")
+    algorithm = readability_blocks(tree)
+    found = _words(algorithm)
+    if not (precise or found):  # neither finds an article: recall mode is the last resort
+        return trafilatura_blocks(tree, url, "recall")
+    words = max(_words(precise), 1)
+    if found >= _COLLAPSE_RATIO * words:
+        default = trafilatura_blocks(tree, url, "default")
+        return default if _words(default) >= _DEFAULT_SHARE * found else algorithm
+    if found >= _LONGER * words:
+        longer = algorithm
+    elif _LONGER * found < words:  # Readability sees less: precision may hold page chrome
+        longer = trafilatura_blocks(tree, url, "default")
+        if _words(longer) < _LONGER * words:
+            return precise
+    else:
+        return precise
+    _, baseline_text, _ = trafilatura.baseline(tree)
+    return longer if _agree(_tokens(longer), _TOKENS.findall(baseline_text.lower())) else precise
+
+
+def _tokens(blocks: Blocks) -> list[str]:
+    return [t for block in blocks for t in _TOKENS.findall(block.text.lower())]
+
+
+def _agree(first: list[str], second: list[str]) -> bool:
+    """Each of two texts has nearly all the other's distinct words."""
+    one, two = set(first), set(second)
+    common = len(one & two)
+    return common >= _AGREE * max(len(one), 1) and common >= _AGREE * max(len(two), 1)
+
+
+def _words(blocks: Blocks) -> int:
+    return sum(len(block.text.split()) for block in blocks)
+
+
+def trafilatura_blocks(tree: html.HtmlElement, url: str | None, mode: Mode) -> Blocks:
+    """trafilatura's body in one mode, from a copy of our tree; () when it finds no article."""
+    options = _MODES[mode]
+    # trafilatura takes our hardened tree as is, so the page is parsed once, by us.
+    document = _trafilatura(tree, url, True, options)
+    if document is None or len(document.text or "") < _MIN_FAST_CHARS:
+        document = _trafilatura(tree, url, False, options) or document
+    return () if document is None else _body_blocks(document.body)
+
+
+def _trafilatura(
+    tree: html.HtmlElement, url: str | None, fast: bool, options: dict[str, bool]
+) -> Document | None:
     """One trafilatura pass over a copy of our tree; None when it finds no article."""
-    result = trafilatura.bare_extraction(tree, url=url, fast=fast, **_TRAFILATURA_OPTIONS)  # type: ignore[arg-type]
+    result = trafilatura.bare_extraction(tree, url=url, fast=fast, **options)  # type: ignore[arg-type]
     return result if isinstance(result, Document) else None
+
+
+def readability_blocks(tree: html.HtmlElement) -> Blocks:
+    """The body Readability's scoring finds (trafilatura's port of it), from a copy of our tree."""
+    # The port drops and moves elements of the tree it is given.
+    try:
+        summary = ReadabilityDocument(deepcopy(tree), min_text_length=25).summary()
+        return tuple(_markup_blocks(parse_html(summary).body)) if summary.strip() else ()
+    except (DocflowError, ValueError, TypeError, etree.LxmlError):
+        return ()  # no second opinion on this page: trafilatura's body stands
 
 
 def page_metadata(tree: html.HtmlElement) -> Metadata:
@@ -252,8 +331,10 @@ def _lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
 
 
 def extract_xml(markup: str) -> Extraction:
-    """Feed items as headed sections, or any other XML document as its blocks of text."""
+    """Feed items as headed sections, an XHTML page as a page, any other XML as its blocks."""
     root = parse_xml(markup)
+    if _local(root) == "html":
+        return extract_html(markup)  # an XHTML page: its body is an article like any page's
     items = [el for el in root.iter() if _local(el) in _FEED_ITEM_TAGS]
     if not items:
         return Extraction(Metadata(language=_xml_language(root)), tuple(_markup_blocks(root)))
@@ -312,7 +393,8 @@ def _flat(text: str | None) -> str:
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname.lower() if isinstance(element.tag, str) else ""
+    # Not etree.QName: it rejects the prefixed names HTML pages use, such as 'fb:post'.
+    return element.tag.rpartition("}")[2].lower() if isinstance(element.tag, str) else ""
 
 
 def _child_text(parent: etree._Element, name: str) -> str | None:

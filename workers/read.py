@@ -51,6 +51,8 @@ _CONTROL = re.compile(f"[{re.escape(_CONTROL_CHARS)}]")
 _INVISIBLE_CHARS = _CONTROL_CHARS + "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _INVISIBLE = re.compile(f"[{re.escape(_INVISIBLE_CHARS)}]+")
 _HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body)\b", re.I)
+# Servers and converters leave a few stray signs before some pages' doctype; prose has words.
+_MAX_JUNK_CHARS = 8
 _XML_START = re.compile(r"<\?xml\b|<(?:rss|feed|rdf:RDF)\b", re.I)
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -231,6 +233,8 @@ def sniff_kind(text: str, key: str, content_type: str | None) -> Kind:
     """Tell markup from prose by its opening, then by content type and file name."""
     head = text[:2048].lstrip()
     hint = f"{content_type or ''} {key.lower()}"
+    if (start := _HTML_START.search(head)) and _is_junk(head[: start.start()]):
+        return "html"
     if head.startswith("<"):
         if _HTML_START.search(head) or "html" in hint:
             return "html"
@@ -238,6 +242,12 @@ def sniff_kind(text: str, key: str, content_type: str | None) -> Kind:
             return "xml"
         return "html"
     return "text"
+
+
+def _is_junk(lead: str) -> bool:
+    """A few stray signs before a page's first tag: a '?', a BOM read as Latin-1 ('ï»¿')."""
+    stray = lead.strip()
+    return len(stray) <= _MAX_JUNK_CHARS and not any(c.isascii() and c.isalnum() for c in stray)
 
 
 def fix_text(text: str) -> str:

@@ -19,7 +19,8 @@ _WORDS = re.compile(r"\w+")
 _RELATED_HEADING = re.compile(
     r"((related|more|other|recommended|popular|latest|top|trending|similar)"
     r"( \w+){0,2} (publications|articles|stories|posts|news|reading|content|coverage|links|videos)"
-    r"|related|see also|further reading|read (more|next)|more (from|on|in|about) .{1,60}"
+    r"|related|see also|further reading|read (more|next)|(what to )?read next|up next|next up"
+    r"|keep reading|more (from|on|in|about) .{1,60}"
     r"|you (may|might) (also )?(like|enjoy|be interested in)|recommended( for you)?"
     r"|most (popular|read|viewed|shared)( .{1,40})?|trending( now)?|view all( \w+){0,3}"
     r"|around the web)\W*",
@@ -38,7 +39,8 @@ _RESIDUE_LINES = tuple(
         # A pointer to another page inside the body: "RELATED: Some other headline".
         (
             "related",
-            r"(related|read more|read also|see more|see also|also read|more|recommended|watch)"
+            r"(related|read more|read next|read also|see more|see also|also read|more|recommended"
+            r"|watch|up next)"
             r"\s?:\s*\S.{0,150}",
             _ANY_LENGTH,
             (),
@@ -48,9 +50,10 @@ _RESIDUE_LINES = tuple(
             r"advertisement(\W+(story continues below|scroll to continue|continue reading below))?"
             r"|sponsored( content)?|share (this|on|via)\b.{0,40}|tweet|print|email|share"
             r"|(\d+ |no |leave a |add a )?comments?( are closed\.?)?|tell us what you think\W*"
-            r"|(copyright|©|\(c\)).{0,120}|all rights reserved\.?"
             r"|(last )?updated:?( at| on)? [\w ,.]{0,30}\d[\w ,:.]{0,30}"
             r"|skip to (main )?content|back to top"
+            # A press release's end mark and its wire's source line: "###", "SOURCE Acme Inc."
+            r"|#{3,}|-30-|-? ?ends? ?-|(?-i:SOURCE) (?-i:[A-Z]).{0,80}"
             r"|(filed|posted) (under|in)\s?:.{0,100}|tags?\s?:.{0,100}|sources?\s?:\s.{0,80}"
             # WordPress shortcodes a theme failed to render: "[button ...]Send[/button]".
             # The first tag is found once and kept (atomic): any closing tag after a later
@@ -58,6 +61,56 @@ _RESIDUE_LINES = tuple(
             r"|(?>.*?\[/?\w+( [^\[\]]*)?\]).*\[/\w+\].*",
             _ANY_LENGTH,
             (),
+        ),
+        # "© 2024 Meridian Media. All rights reserved." and the wires' reuse notices.
+        (
+            "copyright",
+            r"(copyright|©|\(c\) ?\d{4}).{0,300}|all rights reserved\.?"
+            r"|.{0,120}\b(all rights reserved|may not be (re)?published|without (prior )?"
+            r"(written )?permission|reproduction (is )?(strictly )?prohibited)\b.{0,200}",
+            60,
+            ("copyright", "©", "(c)", "rights reserved", "may not be", "permission", "prohibit"),
+        ),
+        # How the outlet works, not the story: "Our Standards: The Thomson Reuters Trust
+        # Principles.", "Find AP's standards for working with philanthropies at AP.org."
+        (
+            "standards",
+            r"our (editorial )?(standards|principles|guidelines)\b.{0,200}"
+            r"|.{0,200}\b(trust principles|solely responsible for all content)\b.{0,200}"
+            r"|(read|learn|find|see)( out)?( more)?( about)? (our|\w+['’]s) (editorial )?"
+            r"(standards|principles|guidelines|ethics|policies|policy)\b.{0,200}"
+            r"|this (article|story|report) (has been|was) (reviewed|fact-checked|edited)"
+            r" (according to|in accordance with|under|against) .{0,200}",
+            50,
+            (
+                "standard",
+                "principles",
+                "responsible for all content",
+                "guidelines",
+                "ethics",
+                "polic",
+                "reviewed",
+                "fact-checked",
+            ),
+        ),
+        # Where a story came from: "This article was originally published by Grist.",
+        # "Contributing: Ana Ruiz, USA TODAY", "Li Wei contributed reporting."
+        (
+            "credit",
+            r"(this|the) (article|story|post|piece|report|interview) (was|is|has been|first)"
+            r" .{0,60}\b(published|produced|reprinted|republished|appeared|reported)\b.{0,200}"
+            r"|(republished|reprinted|reproduced) (with|by) (kind )?permission\b.{0,200}"
+            r"|contributing\s?:\s?.{1,150}"
+            r"|.{1,100}\bcontributed (reporting|to (this|the) (report|story|article))"
+            r"( (from|in) [^.]{1,60})?\.?",
+            50,
+            ("publish", "produced", "reprinted", "appeared", "reported", "permission", "contribut"),
+        ),
+        (
+            "disclaimer",
+            r".{0,100}\b(views|opinions) expressed\b.{0,80}\b(are|do not|don't|does not)\b.{0,200}",
+            60,
+            ("expressed",),
         ),
         (
             "caption",
@@ -75,12 +128,12 @@ _RESIDUE_LINES = tuple(
             60,
             ("newsletter", "inbox", "letterbox"),
         ),
-        # Credits for reporting and editing: "Additional reporting by Li Wei; Editing by Ana Ruiz".
+        # Credits for reporting and editing: "(Reporting by Li Wei; Editing by Ana Ruiz)".
         (
-            "byline",
-            r"(additional |further )?(reporting|editing|edited|compiled)( and \w+)? by"
-            r" (?-i:[A-Z])[^.!?]{0,100}\.?",
-            30,
+            "credit",
+            r"\(?(additional |further )?(reporting|writing|editing|edited|compiled|research"
+            r"|translated|translation)( and \w+)? by (?-i:[A-Z])[^.!?()]{0,200}\.?\)?\.?",
+            40,
             (),
         ),
         (
@@ -93,11 +146,12 @@ _RESIDUE_LINES = tuple(
         ),
     )
 )
+# A byline line: a 'by', then names (checked one by one in byline_names), then perhaps a
+# separator and a wire's name or a date.
 _BYLINE = re.compile(
-    r"(?i:by|written by|words by|story by)\s+"
-    r"([A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}"
-    r"((, | and | & )[A-Z][\w.'’-]*( [A-Z][\w.'’-]*){0,3}){0,4})"
-    r"( ?[|•·—–-] ?.{0,80})?",
+    r"(?:by|written by|words by|story by|text by|authors?\s?:|written by\s?:)\s+"
+    r"(?P<names>[^|•·—–\d@]{3,160}?)( ?[|•·—–] ?.{0,80}| - .{0,80})?",
+    re.IGNORECASE,
 )
 
 # Byline elements in page markup: a 'by' to strip, then names until a date, a handle, a
@@ -111,8 +165,17 @@ _NAMES_END = re.compile(
 _NAME_SEPARATORS = re.compile(r",|;| and | & | und | et | y | e ")
 _NAME_MAX_WORDS = 4
 _NAME_WORD = re.compile(r"[^\W\d_]([^\W\d_]|[.'’-])*")
+# Lowercase words inside a name, and lowercase prefixes of a surname: 'al-Amin', "d'Arcy".
 _NAME_PARTICLES = frozenset(
-    {"van", "von", "der", "den", "de", "da", "di", "del", "la", "le", "bin", "al"}
+    {"van", "von", "der", "den", "de", "da", "di", "del", "la", "le", "bin", "al", "ibn"}
+    | {"bint", "du", "des", "dos", "das", "do", "ter", "ten", "zu", "af", "av", "y"}
+)
+_PARTICLE_PREFIX = re.compile(r"(?:al|el|ad|as|ash|at|az|ibn|bin|d|l)['’-](?=\w)", re.IGNORECASE)
+# Words that make a byline's part a wire, paper or desk rather than a person.
+_OUTLET_WORDS = frozenset(
+    {"press", "news", "agency", "times", "post", "service", "wire", "media", "daily", "journal"}
+    | {"tribune", "herald", "gazette", "network", "radio", "bureau", "today", "reuters", "afp"}
+    | {"bloomberg", "xinhua", "institute", "foundation", "center", "centre", "the", "of"}
 )
 _ROLES = frozenset(
     {"staff", "writer", "reporter", "editor", "correspondent", "contributor", "columnist"}
@@ -200,7 +263,7 @@ def residue_kind(text: str) -> str | None:
             continue
         if pattern.fullmatch(text):
             return kind
-    if _BYLINE.fullmatch(text):
+    if byline_names(text):
         return "byline"
     return None
 
@@ -211,8 +274,27 @@ def drop_residue(blocks: Blocks) -> tuple[Blocks, Cut]:
 
 
 def byline_names(text: str) -> tuple[str, ...]:
-    """Names a byline states: 'By Jane Doe and Li Wei | AP' -> ('Jane Doe', 'Li Wei')."""
-    return byline_names_in(text) if _BYLINE.fullmatch(text) else ()
+    """Names a byline line states: 'By Jane Doe and Li Wei | AP' -> ('Jane Doe', 'Li Wei').
+
+    Every part must be a name or a wire, paper or role ('By Ana Ruiz, Associated Press'),
+    and the first a name, so 'By the end of May' is prose, not a byline.
+    """
+    match = _BYLINE.fullmatch(text.strip())
+    if match is None:
+        return ()
+    parts = [part.strip() for part in _NAME_SEPARATORS.split(match.group("names"))]
+    names = [_person_name(part) for part in parts]
+    if names[0] is None or not all(n or _affiliation(p) for n, p in zip(names, parts, strict=True)):
+        return ()
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _affiliation(part: str) -> bool:
+    """A wire, paper, desk or role after a byline's names: 'Associated Press', 'staff writer'."""
+    words = part.split()
+    return 0 < len(words) <= _NAME_MAX_WORDS and all(
+        w[:1].isupper() or w.casefold() in _ROLES or w.casefold() in _OUTLET_WORDS for w in words
+    )
 
 
 def byline_names_in(text: str) -> tuple[str, ...]:
@@ -229,12 +311,15 @@ def _person_name(part: str) -> str | None:
     if len(capitals) >= 2:
         # An agency byline puts the names in capitals and the agency after them.
         words = [word.title() for word in capitals]
-    if not 2 <= len(words) <= _NAME_MAX_WORDS:
+    given = [word for word in words if word.casefold() not in _NAME_PARTICLES]
+    if not 2 <= len(given) <= _NAME_MAX_WORDS or words[0] is not given[0]:
         return None
-    for word in words:
-        if word.casefold() in _NAME_PARTICLES:
-            continue
-        if not word[0].isupper() or not _NAME_WORD.fullmatch(word) or word.casefold() in _ROLES:
+    for word in given:
+        core = _PARTICLE_PREFIX.sub("", word, count=1)
+        folded = word.casefold()
+        if not core[:1].isupper() or not _NAME_WORD.fullmatch(word):
+            return None
+        if folded in _ROLES or folded in _OUTLET_WORDS:
             return None
     return " ".join(words)
 

@@ -1,20 +1,44 @@
-"""Quality gate: docflow's extraction F1 on the article-extraction dev set must not regress."""
+"""Quality gates on both dev corpora: F1 floors, no collapsed page, no page over the time limit."""
+
+from pathlib import Path
 
 import pytest
 
-from benchmarks.extraction import DEFAULT_DATASET, docflow_text, load_pages, score
+from benchmarks.extraction import DEFAULT_DATASET, DEV_MORE, Run, compare, load_pages
 from workers.settings import Settings
 
-# Measured F1 on the dev set (benchmarks/extraction.py) less 0.005 of head room for
-# harmless drift; raise it when extraction improves, never lower it to pass.
-F1_FLOOR = 0.979
+# Measured F1 (benchmarks/extraction.py) less 0.005 of head room for harmless drift; raise a
+# floor when extraction improves, never lower one to pass.
+FLOORS = {DEFAULT_DATASET: 0.979, DEV_MORE: 0.928}
+PAGE_SECONDS = 10.0
+# Pages that collapse today, each named so that no other page may join it and so that a fix
+# must take it off this list; the cleaning issue stays open until the list is empty. Three
+# modes and Readability all keep a fifth of this page; only trafilatura's slow pass finds it.
+STILL_COLLAPSED = {DEV_MORE: {"wcxb-0354"}}
+
+
+@pytest.fixture(scope="module", params=list(FLOORS), ids=lambda path: path.name)
+def run(request: pytest.FixtureRequest) -> tuple[Path, Run]:
+    dataset: Path = request.param
+    return dataset, compare(load_pages(dataset), Settings(), PAGE_SECONDS)
 
 
 @pytest.mark.quality
-def test_extraction_quality_f1_above_floor() -> None:
-    pages = load_pages(DEFAULT_DATASET)
-    settings = Settings()
-    result = score((docflow_text(page, settings), page.truth) for page in pages)
-    assert result.f1 >= F1_FLOOR, (
-        f"F1 {result.f1:.4f} (P {result.precision:.4f}, R {result.recall:.4f})"
+def test_extraction_quality_f1_above_floor(run: tuple[Path, Run]) -> None:
+    dataset, result = run
+    ours = result.score("docflow")
+    assert ours.f1 >= FLOORS[dataset], (
+        f"F1 {ours.f1:.4f} (P {ours.precision:.4f}, R {ours.recall:.4f})"
     )
+
+
+@pytest.mark.quality
+def test_extraction_quality_no_collapsed_page(run: tuple[Path, Run]) -> None:
+    dataset, result = run
+    collapsed = {page for page, _, _ in result.collapsed()}
+    assert collapsed == STILL_COLLAPSED.get(dataset, set()), result.collapsed()
+
+
+@pytest.mark.quality
+def test_extraction_quality_no_page_over_time_limit(run: tuple[Path, Run]) -> None:
+    assert run[1].stalled == []

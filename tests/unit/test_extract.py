@@ -6,7 +6,7 @@ import pytest
 
 from workers.clean import clean
 from workers.errors import Code, DocflowError
-from workers.extract import Extraction, extract_html, extract_xml
+from workers.extract import Extraction, _agree, extract_html, extract_xml
 from workers.model import Cleaned, Decoded, Metadata, Source
 
 BRIEF = Path(__file__).resolve().parents[2] / "seeds" / "policy_brief.html"
@@ -226,3 +226,33 @@ def test_extract_result_is_frozen() -> None:
     extraction = Extraction(Metadata(), ())
     with pytest.raises(AttributeError):
         extraction.blocks = ()  # type: ignore[misc]
+
+
+def test_extract_xml_xhtml_page_read_as_a_page() -> None:
+    markup = (
+        '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+        f"<article><p>{BODY}</p><p>{BODY}</p></article>"
+        "<footer>Contact us</footer></body></html>"
+    )
+    texts = [b.text for b in extract_xml(markup).blocks]
+    assert texts and all(t == BODY for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "agree"),
+    [
+        ("the mayor said the bridge opens in may", "the mayor said the bridge opens in may", True),
+        ("a b c d e f g h i j", "a b c d e f g h i j k", True),
+        ("a b c d e f g h i j", "a b c d e f g h i", True),
+        ("a b c d e f g h i j", "a b c d e", False),
+        ("a b c d e", "a b c d e f g h i j", False),
+        ("story words here", "menu links footer", False),
+        ("", "", False),
+        ("words", "", False),
+    ],
+)
+def test_extract_bodies_agree_when_each_has_the_others_words(
+    first: str, second: str, agree: bool
+) -> None:
+    assert _agree(first.split(), second.split()) is agree

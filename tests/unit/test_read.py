@@ -106,6 +106,14 @@ def test_read_refuses_with_a_stable_code(data: bytes, code: Code) -> None:
         ("<feed xmlns='http://www.w3.org/2005/Atom'>", "a", None, "xml"),
         ("<article><title>x</title></article>", "a.xml", "application/xml", "xml"),
         ("<?xml version='1.0'?><html xmlns='http://www.w3.org/1999/xhtml'>", "a", None, "html"),
+        ("?\n<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN'>\n<html>", "a.html", None, "html"),
+        ("\u00ef\u00bb\u00bf<html>\n<head><title>x</title>", "a", None, "html"),
+        ("\ufeff \n <!doctype html><body>", "a.txt", None, "html"),
+        ("-- <body>", "a", "text/plain", "html"),
+        ("Use <html> and <body> tags.", "a.txt", None, "text"),
+        ("A page: <!DOCTYPE html>", "a.html", None, "text"),
+        ("?????????? <html>", "a", None, "text"),
+        ("1. <head>", "a", None, "text"),
     ],
 )
 def test_read_sniffs_the_kind(head: str, key: str, content_type: str | None, kind: str) -> None:

@@ -35,7 +35,7 @@ def h(text: str) -> Block:
         ("Share this article", "boilerplate"),
         ("12 comments", "boilerplate"),
         ("Comments are closed.", "boilerplate"),
-        ("© 2024 Meridian Media. All rights reserved.", "boilerplate"),
+        ("© 2024 Meridian Media. All rights reserved.", "copyright"),
         ("Updated at 1:23 p.m.", "boilerplate"),
         ("Filed under: Politics |", "boilerplate"),
         ("SOURCE: News agencies", "boilerplate"),
@@ -55,8 +55,42 @@ def h(text: str) -> Block:
         ("By Jane Doe", "byline"),
         ("By Jane Doe and Li Wei | Reuters", "byline"),
         ("Written by Ana María Ruiz", "byline"),
-        ("Additional reporting by Joseph Hudak", "byline"),
-        ("Reporting by Li Wei; Editing by Ana Ruiz", "byline"),
+        ("Additional reporting by Joseph Hudak", "credit"),
+        ("Reporting by Li Wei; Editing by Ana Ruiz", "credit"),
+        # Trailers in wire, newspaper, think-tank, press-release and blog house styles
+        ("(Reporting by Jill Lawless in London; Editing by Hamid el-Sayed)", "credit"),
+        ("(Additional reporting by Zoë Müller in Berlin; Writing by Jan de Vries)", "credit"),
+        ("Contributing: Ana Ruiz, USA TODAY", "credit"),
+        ("Li Wei in Beijing contributed reporting.", "credit"),
+        ("This article was originally published by Grist.", "credit"),
+        ("This story was produced in partnership with the Pulitzer Center.", "credit"),
+        ("Republished with permission of the author.", "credit"),
+        ("Our Standards: The Thomson Reuters Trust Principles.", "standards"),
+        ("Read about our editorial standards and corrections policy.", "standards"),
+        ("Find AP’s standards for working with philanthropies at AP.org.", "standards"),
+        (
+            "The Associated Press receives support from the Walton Family Foundation. The AP is"
+            " solely responsible for all content.",
+            "standards",
+        ),
+        (
+            "This article has been reviewed according to our editorial process and policies.",
+            "standards",
+        ),
+        ("Copyright 2024 The Associated Press. All rights reserved.", "copyright"),
+        ("This material may not be published, broadcast, rewritten or redistributed.", "copyright"),
+        ("(c) 2023 Meridian Policy Institute", "copyright"),
+        (
+            "The views expressed in this publication are those of the author and do not"
+            " necessarily reflect the position of the Institute.",
+            "disclaimer",
+        ),
+        ("###", "boilerplate"),
+        ("SOURCE Acme Robotics Inc.", "boilerplate"),
+        ("Read next: The harbour that ate a city", "related"),
+        ("Up next", "related"),
+        ("By Jan de Vries and Ana Ruiz", "byline"),
+        ("By JANE DOE, Associated Press", "byline"),
     ],
 )
 def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
@@ -72,6 +106,11 @@ def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
         "More than 400 people signed up for the hearing.",
         "Share prices fell 3% after the vote.",
         "Reporting by the Times revealed the deal.",
+        "By the end of May, Ana Ruiz had left.",
+        "Editorial standards at the paper slipped after the sale, former staff told us in"
+        " interviews over several weeks.",
+        "The copyright dispute went to court in May after both studios claimed the film.",
+        "Reporters contributed reporting tools to the open-source project.",
         "Why did Xi visit Putin?",
         "Scobell: This week Xi traveled to Moscow.",
         "The newsletter industry grew by a third last year, according to a trade group survey"
