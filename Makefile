@@ -42,6 +42,8 @@ quality: tools $(STAMP)
 ## The figures in the README's benchmark table.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/entities.py
+	$(BIN)/python benchmarks/language.py
 	$(BIN)/python benchmarks/nlp.py --docs 500
 	$(BIN)/python benchmarks/pipeline.py --docs 500
 	$(BIN)/python benchmarks/service.py --docs 500

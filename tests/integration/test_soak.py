@@ -102,7 +102,9 @@ def test_soak_every_document_ends_once_through_kills_and_a_redis_restart(
     # Drained: whatever the kills left unacknowledged has come back and found its output.
     def drained() -> bool:
         status = json.loads(svc.docflow("status", "--json").stdout)
-        return not any(status["queues"].values()) and not svc.redis.hlen("unacked")
+        queues = status["queues"].values()
+        idle = not any(queue["waiting"] or queue["in_flight"] for queue in queues)
+        return idle and not svc.redis.hlen("unacked")
 
     wait_for("the queues to drain", drained, 120)
     found = svc.outputs()

@@ -39,7 +39,7 @@ SETTINGS = Settings(max_input_bytes=10**9, max_text_chars=10**9, max_block_chars
 _BLANK = spacy.blank("en")
 _METADATA = Metadata()
 # The smallest input timed runs at least this long, so timer noise does not set the ratio.
-MIN_SECONDS = 0.02
+MIN_SECONDS = 0.05
 
 
 def _decode(text: str) -> object:
