@@ -111,8 +111,12 @@ def enrich_all(
             continue
         laid_out.append((index, layout, timings))
     by_language: dict[str | None, list[tuple[int, Layout, dict[str, float]]]] = {}
+    # A text too short or too mixed to tell (a results table, say) goes to the setting's
+    # first model: it is the default language, and no other language was identified.
+    default = next(iter(config.models), None)
     for item in laid_out:
-        by_language.setdefault(item[1].cleaned.metadata.language, []).append(item)
+        language = item[1].cleaned.metadata.language or default
+        by_language.setdefault(language, []).append(item)
     for language, group in by_language.items():
         model = config.models.get(language or "")
         found = _segment(group, language, config.packages, classify)
