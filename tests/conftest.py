@@ -1,4 +1,4 @@
-"""Shared test helpers: where the repo, seeds and dev set are, and the contract checks."""
+"""Shared test helpers: where the repo and seeds are, and the contract checks."""
 
 from pathlib import Path
 from typing import Any
@@ -7,7 +7,6 @@ from workers.write import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-DEV_SET = ROOT.parent / "shared" / "data" / "article-extraction-dev"
 
 
 def check_enriched(document: dict[str, Any]) -> None:
