@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -10,7 +11,6 @@ from typing import Any
 
 import redis
 from celery.exceptions import Reject, SoftTimeLimitExceeded
-from celery.utils.time import get_exponential_backoff_interval
 from kombu.exceptions import OperationalError
 
 from tasks.app import PROCESS_QUEUE, task
@@ -58,16 +58,28 @@ def _retrying(task: Any, key: str, settings: Settings) -> Iterator[None]:
     except DocflowError as error:
         if not error.transient:
             raise
-        # Jitter, so documents failing together do not retry together.
-        countdown = get_exponential_backoff_interval(
-            settings.retry_backoff, task.request.retries, settings.retry_backoff_max, True
+        countdown = backoff(
+            settings.retry_backoff, task.request.retries, settings.retry_backoff_max
         )
-        log.warning("%s: %s; retry %d in %d s", key, error, task.request.retries + 1, countdown)
+        log.warning("%s: %s; retry %d in %.1f s", key, error, task.request.retries + 1, countdown)
         # One run past the attempt budget, for when the failure record itself could not be
         # written; after that the sweep finds the input again once storage is back.
         raise task.retry(
             exc=error, countdown=countdown, max_retries=settings.max_attempts
         ) from error
+
+
+def backoff(first: float, retries: int, longest: float) -> float:
+    """Seconds before retry retries + 1: first doubled per retry up to longest, jittered.
+
+    Equal jitter: between half and all of that delay. Documents failing together still
+    spread out, but the attempts can never all come at once, as full jitter (anywhere from
+    0) lets them, which spent the whole budget inside a three-second S3 outage. With the
+    defaults, ingest and process together wait at least 6 s before a STORAGE record, and
+    10 s before they leave a document whose record could not be written to the sweep.
+    """
+    delay = min(longest, first * 2.0**retries)
+    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 (spacing, not secrecy)
 
 
 def _existing(inbox: Store, key: str, stage: str) -> ObjectInfo | None:
