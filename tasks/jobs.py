@@ -1,7 +1,7 @@
 """The body of every ingest: fetch by key, skip if current, enrich, write whole. No Celery here."""
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,11 +84,13 @@ def process_key(
     force: bool = False,
     stale: bool = False,
     known: ObjectInfo | None = None,
+    unrecorded: Collection[str] = (),
     classify: Callable[[DocflowError], DocflowError] = lambda error: error,
 ) -> Outcome:
     """Enrich one input into outbox; transient errors propagate while attempts remain.
 
-    known is what the caller already learnt of the input from the store, saving a HEAD.
+    known is what the caller already learnt of the input from the store, saving a HEAD;
+    unrecorded (see process_keys), the keys it has just seen with no failure record.
     classify may give an error its true code where only the caller knows it (the Celery
     task tells its own soft time limit from a bug), before it is retried or recorded.
     """
@@ -101,6 +103,7 @@ def process_key(
         force=force,
         stale=stale,
         known={key: known} if known else None,
+        unrecorded=unrecorded,
         classify=classify,
     )
     if isinstance(result, DocflowError):
@@ -118,6 +121,7 @@ def process_keys(
     force: bool = False,
     stale: bool = False,
     known: Mapping[str, ObjectInfo] | None = None,
+    unrecorded: Collection[str] = (),
     classify: Callable[[DocflowError], DocflowError] = lambda error: error,
 ) -> list[Outcome | DocflowError]:
     """Enrich several inputs into outbox, the model run once over all of them.
@@ -129,7 +133,8 @@ def process_keys(
     that would decide whether to read it are two of the four requests a document costs
     (a GET and a PUT the others). The batch's reads, and then its writes, go out on a few
     threads at once, and one request clears the old failure records of every document
-    whose output is current.
+    whose output is current, but for the unrecorded keys, which the caller has just seen
+    without one.
     """
     known = known or {}
 
@@ -198,7 +203,13 @@ def process_keys(
     settled: list[Outcome | DocflowError] = [
         next(written) if isinstance(got, _Fetched) else got for got in read
     ]
-    current = [got.key for got in settled if isinstance(got, Outcome) and got.status in _CURRENT]
+    current = [
+        got.key
+        for got in settled
+        if isinstance(got, Outcome) and got.status in _CURRENT and got.key not in unrecorded
+    ]
+    if not current:
+        return settled
     try:
         # An older failure record no longer says anything true once the output is current
         # (a retry that finds its output written clears it too): one request for them all.

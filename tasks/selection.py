@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import partial
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tasks.jobs import is_current
 from workers.settings import Settings
@@ -88,10 +88,16 @@ def has_current_output(outbox: Store, key: str, etag: str, settings: Settings) -
     return any(is_current(output, etag, settings) for output in heads)
 
 
-def input_and_current(
-    inbox: Store, outbox: Store, key: str, settings: Settings
-) -> tuple[ObjectInfo | None, bool]:
-    """The input's HEAD, and whether an output is current for it: three HEADs in flight."""
+class Looked(NamedTuple):
+    """What ingest's HEADs found of one input and its outputs."""
+
+    info: ObjectInfo | None  # the input; None when it is gone
+    current: bool  # an enriched document or failure record was made from this input
+    recorded: bool  # a failure record exists, current or not
+
+
+def input_and_current(inbox: Store, outbox: Store, key: str, settings: Settings) -> Looked:
+    """The input's HEAD and what its outputs say of it: three HEADs in flight."""
     # Each HEAD is a round trip: on the event path, asking all at once is latency saved.
     calls: list[Callable[[], ObjectInfo | None]] = [
         partial(inbox.head, key),
@@ -99,7 +105,8 @@ def input_and_current(
     ]
     info, *outputs = overlapped(lambda call: call(), calls)
     current = info is not None and any(is_current(o, info.etag, settings) for o in outputs)
-    return info, current
+    recorded = outputs[OUTPUT_PREFIXES.index(FAILED_PREFIX)] is not None
+    return Looked(info, current, recorded)
 
 
 def select(

@@ -101,7 +101,7 @@ def ingest(self: Any, key: str, etag: str | None = None) -> str:
     inbox, outbox = stores(settings)
     with _retrying(self, key, settings):
         try:
-            info, current = input_and_current(inbox, outbox, key, settings)
+            info, current, recorded = input_and_current(inbox, outbox, key, settings)
             if info is None:
                 log.info("ingest %s: no such object (deleted?)", key)
                 return "missing"
@@ -118,9 +118,39 @@ def ingest(self: Any, key: str, etag: str | None = None) -> str:
             return "queued"
     if etag is not None and etag != info.etag:
         log.info("ingest %s: event for etag %s, processing the newer %s", key, etag, info.etag)
-    process.delay(key)
+    # What these HEADs saw goes on with the key, so process asks S3 none of it again.
+    process.delay(key, seen=seen_of(info, recorded))
     log.info("ingest %s: queued etag %s", key, info.etag)
     return "queued"
+
+
+def seen_of(info: ObjectInfo, recorded: bool) -> dict[str, Any]:
+    """What ingest saw of an input, as process takes it: the HEAD's fields, and a record."""
+    return {
+        "etag": info.etag,
+        "size": info.size,
+        "last_modified": info.last_modified,
+        "content_type": info.content_type,
+        "recorded": recorded,
+    }
+
+
+def _seen(key: str, seen: dict[str, Any]) -> tuple[ObjectInfo, bool]:
+    """The input's ObjectInfo and whether a failure record exists, from process's seen."""
+    fields: dict[str, type | tuple[type, ...]] = {
+        "etag": str,
+        "size": int,
+        "last_modified": str,
+        "content_type": (str, type(None)),
+    }
+    if set(seen) != {*fields, "recorded"} or not isinstance(seen["recorded"], bool):
+        raise TypeError(f"docflow.process: seen must hold {', '.join(fields)} and recorded")
+    for name, kind in fields.items():
+        if not isinstance(seen[name], kind):
+            raise TypeError(f"docflow.process: seen's {name} is {seen[name]!r}")
+    return ObjectInfo(
+        key, seen["etag"], seen["size"], seen["last_modified"], seen["content_type"]
+    ), seen["recorded"]
 
 
 class DocumentFailedError(Exception):
@@ -145,18 +175,41 @@ def describe(outcome: Outcome) -> str:
 
 
 @task(name="docflow.process", bind=True, **_FAILS)
-def process(self: Any, key: str, force: bool = False, stale: bool = False) -> str:
-    """Enrich one input into the output bucket, or record why it could not be."""
+def process(
+    self: Any,
+    key: str,
+    force: bool = False,
+    stale: bool = False,
+    seen: dict[str, Any] | None = None,
+) -> str:
+    """Enrich one input into the output bucket, or record why it could not be.
+
+    seen is what ingest's HEADs just found (seen_of): the input's etag and fields, and
+    whether a failure record exists. With it, process reads the input at once, as after
+    a sweep, and clears no failure record ingest saw none of: two of the five requests a
+    document costs on the event path, each a round trip.
+    """
     settings = get_settings()
     inbox, outbox = stores(settings)
     attempt = self.request.retries + 1
+    recorded = True
     with _retrying(self, key, settings), _broker_lost(key):
         try:
-            info = _existing(inbox, key, "process")
-            if info is None:
-                return "missing"
+            if seen is None:
+                info = _existing(inbox, key, "process")
+                if info is None:
+                    return "missing"
+            else:
+                info, recorded = _seen(key, seen)
             outcome = _deliver(
-                inbox, outbox, info, settings, attempt=attempt, force=force, stale=stale
+                inbox,
+                outbox,
+                info,
+                settings,
+                attempt=attempt,
+                force=force,
+                stale=stale or seen is not None,
+                recorded=recorded,
             )
         except DocflowError as error:
             if not _out_of_attempts(self, error, settings):
@@ -275,6 +328,7 @@ def _deliver(
     attempt: int,
     force: bool,
     stale: bool,
+    recorded: bool = True,
 ) -> Outcome:
     key = info.key
 
@@ -299,6 +353,7 @@ def _deliver(
                 force=force,
                 stale=stale,
                 known=info,
+                unrecorded=() if recorded else (key,),
                 classify=_timeout,
             )
         except SoftTimeLimitExceeded:

@@ -44,13 +44,14 @@ def test_benchmarks_service_latency_percentiles_ratio_and_share() -> None:
         event_to_output=[0.1 * n for n in range(1, 11)],
         stages=[0.05] * 10,
         in_process=[0.25] * 10,
+        round_trips=[0.006, 0.007, 0.009],
     )
     assert latency.p50 == pytest.approx(0.55)
     assert latency.p90 == pytest.approx(0.91)
     assert latency.ratio == pytest.approx(2.2)
     assert latency.share == pytest.approx(0.5 / 5.5)
     text = service.latency_report(latency)
-    assert "550.0" in text and "1,000.0" in text and "2.200" in text
+    assert "550.0" in text and "1,000.0" in text and "2.200" in text and "7.0" in text
     assert f"target p50 <= {service.TARGET_LATENCY}" in text
 
 

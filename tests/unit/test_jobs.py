@@ -243,3 +243,20 @@ def test_jobs_batch_reads_its_inputs_side_by_side(inbox: Path, tmp_path: Path) -
     single = CountingStore(inbox)
     process_key(single, LocalStore(tmp_path / "one"), "good0.txt", get_settings())
     assert single.most_reading == 1
+
+
+def test_jobs_clears_no_failure_record_the_caller_saw_none_of(inbox: Path, tmp_path: Path) -> None:
+    outbox = CountingStore(tmp_path / "out")
+    settings = get_settings()
+    outbox.put(output_key(FAILED_PREFIX, "good1.txt"), b"{}", "application/json")
+    keys = ["good0.txt", "good1.txt"]
+    results = process_keys(
+        LocalStore(inbox), outbox, keys, settings, stale=True, unrecorded={"good0.txt"}
+    )
+    assert [r.status for r in results if isinstance(r, Outcome)] == ["enriched", "enriched"]
+    # Only the key that may have a record costs a delete; the other's would find nothing.
+    assert outbox.deletes == [(output_key(FAILED_PREFIX, "good1.txt"),)]
+    assert _output(outbox, FAILED_PREFIX, "good1.txt") is None
+    outbox.deletes.clear()
+    process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings, stale=True, unrecorded=keys)
+    assert outbox.deletes == []  # nothing to clear: no request at all

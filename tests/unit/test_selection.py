@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from tasks.jobs import write_output
-from tasks.selection import Selection, SelectionError, from_options, select, unprocessed
+from tasks.selection import (
+    Selection,
+    SelectionError,
+    from_options,
+    input_and_current,
+    select,
+    unprocessed,
+)
 from workers.settings import Settings
 from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, LocalStore, output_key
 
@@ -142,3 +149,25 @@ def test_selection_unprocessed_is_missing_or_older_outputs(
     # Outputs in the input bucket are never inputs themselves.
     inbox.put(output_key(ENRICHED_PREFIX, "x.txt"), b"{}", "application/json")
     assert list(unprocessed(inbox, outbox)) == ["a/new.txt", "b/done.txt"]
+
+
+@pytest.mark.parametrize(
+    ("key", "exists", "current", "recorded"),
+    [
+        ("a/new.txt", True, False, False),
+        ("a/done.txt", True, True, False),
+        ("a/old.txt", True, False, False),
+        ("b/bad.txt", True, True, True),
+        ("a/gone.txt", False, False, False),
+    ],
+)
+def test_selection_input_and_current_says_what_ingest_saw(
+    stores: tuple[LocalStore, LocalStore], key: str, exists: bool, current: bool, recorded: bool
+) -> None:
+    inbox, outbox = stores
+    looked = input_and_current(inbox, outbox, key, SETTINGS)
+    assert (looked.info is not None, looked.current, looked.recorded) == (
+        exists,
+        current,
+        recorded,
+    )
