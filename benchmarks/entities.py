@@ -142,7 +142,7 @@ def _mapped(source: str, result: dict[str, Any]) -> list[Found]:
 
 def spacy_found(documents: Sequence[Document]) -> list[list[Found]]:
     """The full spaCy pipeline's mentions, one entry per surface string, own labels."""
-    nlp = spacy.load(resolve_model_name(get_settings().spacy_model))
+    nlp = spacy.load(resolve_model_name(dict(get_settings().spacy_models).get("en", "")))
     return [
         [
             Found(ent.start_char, ent.end_char, TYPE_OF[ent.label_], ent.text)
