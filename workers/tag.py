@@ -725,8 +725,39 @@ def _find_missed(
         index = next(iter(owners[name]))
         families[index].mentions.append(Mention(start, end, name, labels[index]))
         covered[start:end] = b"\x01" * (end - start)
+    _find_in_headline(families, labels, text, owners, covered)
     for family in families:
         family.mentions.sort(key=lambda m: m.start)
+
+
+def _find_in_headline(
+    families: list[_Family],
+    labels: Sequence[str],
+    text: str,
+    owners: dict[str, set[int]],
+    covered: bytearray,
+) -> None:
+    """Add the mentions in a headline set in capitals of names the body names.
+
+    The model misses most names in "SOCCER - SLOVAKIA BEAT FAROES", which a reader finds
+    as "Slovakia" below. Every word there is capitalised, so no word beside a name says it
+    is part of a longer one; a name that is also a common word ("US", "May") is not sought.
+    """
+    end = text.find("\n")
+    letters = [ch for ch in text[:end] if ch.isalpha()] if end > 0 else []
+    if len(letters) < 2 or not all(ch.isupper() for ch in letters):
+        return
+    upper: dict[str, set[int]] = {}
+    for name, owner in owners.items():
+        if not name.isupper() and name.casefold() not in STOP_WORDS:
+            upper.setdefault(name.upper(), set()).update(owner)
+    sought = [name for name, owner in upper.items() if len(owner) == 1]
+    for start, stop, name in _whole_names(text[:end], sought):
+        if any(covered[start:stop]):
+            continue
+        index = next(iter(upper[name]))
+        families[index].mentions.append(Mention(start, stop, name, labels[index]))
+        covered[start:stop] = b"\x01" * (stop - start)
 
 
 def _whole_names(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
@@ -783,7 +814,9 @@ def _canonical(mentions: Sequence[Mention]) -> str:
     if len(mentions) == 1:
         return mentions[0].text
     surfaces = Counter(m.text for m in mentions)
-    return max(surfaces, key=lambda s: (len(s.split()), len(s), surfaces[s]))
+    # A headline's or dateline's capitals are not how the name is written: "Norway", not
+    # "NORWAY", whichever comes first.
+    return max(surfaces, key=lambda s: (len(s.split()), len(s), not s.isupper(), surfaces[s]))
 
 
 def _entities(families: Sequence[_Family], labels: Sequence[str]) -> tuple[Entity, ...]:

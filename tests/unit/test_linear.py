@@ -64,15 +64,18 @@ def _lay_out(text: str) -> object:
     return lay_out(Cleaned("sha256:0", Source("a"), _METADATA, blocks), SETTINGS.max_block_chars)
 
 
-def _tag(names: str) -> object:
-    """tag over a text naming each of many people once, then again by surname."""
+def _tag(names: str, headline: bool = False) -> object:
+    """tag over a text naming each of many people once, then again by surname; with a
+    headline in capitals of all their surnames above it."""
     people = names.split("\n")
+    top = " ".join(name.split()[-1].upper() for name in people) + "\n" if headline else ""
     text = (
-        " ".join(f"{name} spoke." for name in people)
+        top
+        + " ".join(f"{name} spoke." for name in people)
         + " "
         + " ".join(f"{name.split()[-1]} left." for name in people)
     )
-    mentions, at = [], 0
+    mentions, at = [], len(top)
     for name in people:
         mentions.append(Mention(at, at + len(name), name, "PERSON"))
         at += len(name) + len(" spoke. ")
@@ -160,6 +163,7 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "segment-speaker-joined": (_lay_out, lambda n: "A, " * (3 * n) + "B"),
     "sentences-marks": (lambda text: sentence_spans(_BLANK(text)), lambda n: ". " * (5 * n)),
     "tag-many-names": (_tag, lambda n: _names(n // 4)),
+    "tag-headline-names": (lambda names: _tag(names, headline=True), lambda n: _names(n // 4)),
 }
 
 

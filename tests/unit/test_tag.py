@@ -302,7 +302,7 @@ def test_tag_folds_mentions_of_one_entity(
         (
             "SEOUL 1996-08-30\n\nRain fell on Seoul.",
             [("Seoul", "NORP")],
-            [("SEOUL", "GPE", ("Seoul",), 2)],
+            [("Seoul", "GPE", ("SEOUL",), 2)],
         ),
         (
             "KORGAN, Tajikistan 1996-08-30\n\nRebels held Korgan. Korgan fell.",
@@ -479,6 +479,54 @@ def test_tag_resolves_each_error_class(
     ],
 )
 def test_tag_folds_initials_countries_clipped_and_first_names(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# A headline in capitals names what the body names; the model misses most of it there.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "TENNIS - VARGAS BEATS OKONJO\n\nLucia Vargas beat Ada Okonjo. Vargas served.",
+            [("Lucia Vargas", "PERSON"), ("Ada Okonjo", "PERSON"), ("Vargas", "PERSON")],
+            [
+                ("Lucia Vargas", "PERSON", ("VARGAS", "Vargas"), 3),
+                ("Ada Okonjo", "PERSON", ("OKONJO",), 2),
+            ],
+        ),
+        (
+            "SOCCER - NORWAY HOLD MALTA\n\nNorway drew with Malta.",
+            [("Norway", "GPE"), ("Malta", "GPE")],
+            [("Norway", "GPE", ("NORWAY",), 2), ("Malta", "GPE", ("MALTA",), 2)],
+        ),
+        # A name that is also a common word is not sought: "MAY" is a verb here.
+        (
+            "MARKETS MAY RISE\n\nMay said so.",
+            [("May", "PERSON")],
+            [("May", "PERSON", (), 1)],
+        ),
+        # A surname two people share belongs to neither.
+        (
+            "TENNIS - LIND WINS\n\nMarta Lind and Olav Lind played.",
+            [("Marta Lind", "PERSON"), ("Olav Lind", "PERSON")],
+            [("Marta Lind", "PERSON", (), 1), ("Olav Lind", "PERSON", (), 1)],
+        ),
+        # Only the first line, and only when it is all capitals: a table's row is not one.
+        (
+            "Rain fell.\nNORWAY 2 MALTA 1\n\nNorway drew with Malta.",
+            [("Norway", "GPE"), ("Malta", "GPE")],
+            [("Norway", "GPE", (), 1), ("Malta", "GPE", (), 1)],
+        ),
+        (
+            "Norway hold Malta\n\nNORWAY drew with Malta.",
+            [("NORWAY", "GPE"), ("Malta", "GPE")],
+            [("Malta", "GPE", (), 2), ("NORWAY", "GPE", (), 1)],
+        ),
+    ],
+)
+def test_tag_finds_names_in_a_headline_in_capitals(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
