@@ -33,7 +33,13 @@ _TEASER_MAX_WORDS = 15
 # a case-blind '.*(...).*' pattern tries every position of every line, a word test does not.
 _ANY_LENGTH = 10_000
 _RESIDUE_LINES = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE), max_words, cues)
+    (
+        kind,
+        re.compile(pattern, re.IGNORECASE),
+        max_words,
+        # The cue words as one alternation: one scan of the line, not one per word.
+        re.compile("|".join(map(re.escape, cues))) if cues else None,
+    )
     for kind, pattern, max_words, cues in (
         ("related", _RELATED_HEADING.pattern, _ANY_LENGTH, ()),
         # A pointer to another page inside the body: "RELATED: Some other headline".
@@ -259,7 +265,7 @@ def residue_kind(text: str) -> str | None:
     words = len(_WORDS.findall(text))
     folded = text.casefold()
     for kind, pattern, max_words, cues in _RESIDUE_LINES:
-        if words > max_words or (cues and not any(cue in folded for cue in cues)):
+        if words > max_words or (cues and not cues.search(folded)):
             continue
         if pattern.fullmatch(text):
             return kind

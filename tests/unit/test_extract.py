@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import pytest
+from lxml import html
 
+from workers import extract
 from workers.clean import clean
 from workers.errors import Code, DocflowError
-from workers.extract import Extraction, _agree, extract_html, extract_xml
+from workers.extract import Extraction, _agree, _visible_words, extract_html, extract_xml
 from workers.model import Cleaned, Decoded, Metadata, Source
 
 BRIEF = Path(__file__).resolve().parents[2] / "seeds" / "policy_brief.html"
@@ -256,3 +258,44 @@ def test_extract_bodies_agree_when_each_has_the_others_words(
     first: str, second: str, agree: bool
 ) -> None:
     assert _agree(first.split(), second.split()) is agree
+
+
+_STORY = "".join(
+    f"<p>Paragraph {n} of the council story tells how the bridge vote went and why.</p>"
+    for n in range(12)
+)
+
+
+def _page(chrome: str) -> str:
+    return f"<html><body><nav>{chrome}</nav><article>{_STORY}</article></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("chrome", "consulted"),
+    [
+        ("<a href='/'>Home</a> <a href='/news'>News</a>", False),  # the story is the page
+        (" ".join(f"<a href='/{n}'>Other headline number {n}</a>" for n in range(60)), True),
+    ],
+)
+def test_extract_readability_consulted_only_when_the_page_holds_more(
+    monkeypatch: pytest.MonkeyPatch, chrome: str, consulted: bool
+) -> None:
+    calls: list[int] = []
+    readability = extract.readability_blocks
+
+    def counted(tree: object) -> object:
+        calls.append(1)
+        return readability(tree)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extract, "readability_blocks", counted)
+    found = extract_html(_page(chrome))
+    assert bool(calls) is consulted
+    assert "Paragraph 11 of the council story" in " ".join(b.text for b in found.blocks)
+
+
+def test_extract_visible_words_leave_out_scripts_and_styles() -> None:
+    tree = html.document_fromstring(
+        "<html><head><style>p { color: red }</style><script>var a = 1;</script></head>"
+        "<body><p>Three <b>visible</b> words</p><script>more hidden code</script></body></html>"
+    )
+    assert _visible_words(tree) == 3
