@@ -9,7 +9,7 @@ from workers import extract
 from workers.clean import clean
 from workers.errors import Code, DocflowError
 from workers.extract import Extraction, _agree, _visible_words, extract_html, extract_xml
-from workers.model import Cleaned, Decoded, Metadata, Source
+from workers.model import Block, Cleaned, Decoded, Metadata, Source
 
 BRIEF = Path(__file__).resolve().parents[2] / "seeds" / "policy_brief.html"
 BRIEF_HEADINGS = (
@@ -299,3 +299,56 @@ def test_extract_visible_words_leave_out_scripts_and_styles() -> None:
         "<body><p>Three <b>visible</b> words</p><script>more hidden code</script></body></html>"
     )
     assert _visible_words(tree) == 3
+
+
+def _body(words: int, word: str = "story") -> tuple[Block, ...]:
+    return (Block("paragraph", " ".join(f"{word}{n}" for n in range(words))),)
+
+
+# Each candidate's length in words ("story" words unless noted); what choose_body keeps.
+@pytest.mark.parametrize(
+    ("precise", "readability", "default", "full", "baseline", "visible", "kept"),
+    [
+        (300, 290, 300, 300, 300, 350, "precise"),  # the page holds no more
+        (300, 290, 300, 300, 2000, 2500, "precise"),  # full cascade finds no more
+        (300, 290, 300, 1500, 1600, 2000, "full"),  # both fast ones collapsed alike
+        (300, 290, 300, 1500, -1600, 2000, "precise"),  # ... but the baseline disagrees
+        (300, 290, 300, 1500, 1000, 1100, "precise"),  # page under four times precision's
+        (100, 900, 800, 800, 900, 1000, "default"),  # precision collapsed
+        (100, 900, 200, 200, 900, 1000, "readability"),  # ... and default mode with it
+        (300, 500, 300, 300, 500, 1000, "readability"),  # Readability longer, baseline backs it
+        (300, 500, 300, 300, -500, 1000, "precise"),  # ... baseline does not
+        (300, 100, 600, 600, 600, 1000, "default"),  # Readability sees less, default more
+        (300, 100, 600, 600, 300, 1000, "precise"),  # ... baseline too short to back it
+    ],
+)
+def test_extract_choose_body_by_agreement(
+    monkeypatch: pytest.MonkeyPatch,
+    precise: int,
+    readability: int,
+    default: int,
+    full: int,
+    baseline: int,
+    visible: int,
+    kept: str,
+) -> None:
+    # A negative baseline length: that many words, none of them the story's.
+    baseline_text = " ".join(
+        f"menu{n}" if baseline < 0 else f"story{n}" for n in range(abs(baseline))
+    )
+    bodies = {
+        "precise": _body(precise),
+        "readability": _body(readability),
+        "default": _body(default),
+        "full": _body(full),
+    }
+
+    def trafilatura_blocks(_tree: object, _url: object, mode: str, fast: bool = True) -> object:
+        return bodies["precise" if mode == "precision" else "default" if fast else "full"]
+
+    monkeypatch.setattr(extract, "trafilatura_blocks", trafilatura_blocks)
+    monkeypatch.setattr(extract, "readability_blocks", lambda _tree: bodies["readability"])
+    monkeypatch.setattr(extract, "_visible_words", lambda _tree: visible)
+    monkeypatch.setattr(extract.trafilatura, "baseline", lambda _tree: (None, baseline_text, 0))
+    chosen = extract.choose_body(html.document_fromstring("<p>page</p>"), None)
+    assert chosen is bodies[kept]
