@@ -506,6 +506,8 @@ def _fold_names(groups: dict[str, _Group]) -> None:
     by_tail: dict[tuple[str, ...], list[_Group]] = {}
     by_word: dict[str, list[_Group]] = {}
     places = frozenset(key for key, group in groups.items() if group.vote() in _PLACES)
+    # First names that stand alone as a person's name: "Naina" beside "Naina Ivers".
+    alone = frozenset(key for key, group in groups.items() if " " not in key and _is_person(group))
     for group in groups.values():
         if len(group.tokens) < 2:
             continue
@@ -517,7 +519,7 @@ def _fold_names(groups: dict[str, _Group]) -> None:
         if group.parent is not None:
             continue
         tokens = tuple(group.tokens)
-        owner = _person_owner(group, tokens, by_tail, by_word, places)
+        owner = _person_owner(group, tokens, by_tail, by_word, places=places, alone=alone)
         if owner is not None:
             group.parent = owner
             owner.person = True
@@ -537,7 +539,9 @@ def _person_owner(
     tokens: tuple[str, ...],
     by_tail: dict[tuple[str, ...], list[_Group]],
     by_word: dict[str, list[_Group]],
+    *,
     places: frozenset[str],
+    alone: frozenset[str],
 ) -> _Group | None:
     """The one person whose surname, name variant or (for a person) first name this is."""
     labels = set(group.labels())
@@ -556,11 +560,32 @@ def _person_owner(
     elif _first_name_only(group, by_word.get(tokens[0], [])):
         fits += by_word[tokens[0]]
     owner = _one_root(fits, group)
+    if owner is None and len(tokens) == 1:
+        owner = _surname_owner(fits, group, alone)
     if owner is None:
         return None
     if _is_person(owner) or (group.vote() == "PERSON" and _could_be_a_person(owner, places)):
         return owner
     return None
+
+
+def _surname_owner(fits: Sequence[_Group], group: _Group, alone: frozenset[str]) -> _Group | None:
+    """Of the people who share a surname, the one never called by first name alone.
+
+    "Ivers" beside "Tomas Ivers" and "Naina Ivers", she also "Naina", is Tomas: the text
+    names her apart and him by the surname. Two people both named in full stay apart.
+    """
+    roots: dict[int, _Group] = {}
+    called: set[int] = set()
+    for fit in fits:
+        root = fit.root()
+        if root is group or not _is_person(root):
+            return None
+        roots[id(root)] = root
+        if fit.tokens[0] in alone:
+            called.add(id(root))
+    left = [root for key, root in roots.items() if key not in called]
+    return left[0] if len(left) == 1 and len(roots) > 1 else None
 
 
 def _first_name_only(group: _Group, names: Sequence[_Group]) -> bool:

@@ -484,6 +484,86 @@ def test_tag_folds_initials_countries_clipped_and_first_names(
     assert _folded(text, spans) == expected
 
 
+# A surname two people share goes to the one the text never calls by first name alone.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Tomas Ivers met Naina Ivers. Naina smiled. Ivers spoke.",
+            [
+                ("Tomas Ivers", "PERSON"),
+                ("Naina Ivers", "PERSON"),
+                ("Naina", "PERSON"),
+                ("Ivers", "PERSON"),
+            ],
+            [("Tomas Ivers", "PERSON", ("Ivers",), 2), ("Naina Ivers", "PERSON", ("Naina",), 2)],
+        ),
+        # Siblings both named in full stay apart from the bare surname.
+        (
+            "Anna Berg beat Lars Berg. Berg said.",
+            [("Anna Berg", "PERSON"), ("Lars Berg", "PERSON"), ("Berg", "PERSON")],
+            [
+                ("Anna Berg", "PERSON", (), 1),
+                ("Lars Berg", "PERSON", (), 1),
+                ("Berg", "PERSON", (), 1),
+            ],
+        ),
+        # Both called by first name, or two of three never: no one person is left.
+        (
+            "Anna Berg beat Lars Berg. Anna and Lars hugged. Berg said.",
+            [
+                ("Anna Berg", "PERSON"),
+                ("Lars Berg", "PERSON"),
+                ("Anna", "PERSON"),
+                ("Lars", "PERSON"),
+                ("Berg", "PERSON"),
+            ],
+            [
+                ("Anna Berg", "PERSON", ("Anna",), 2),
+                ("Lars Berg", "PERSON", ("Lars",), 2),
+                ("Berg", "PERSON", (), 1),
+            ],
+        ),
+        (
+            "Tomas Ivers, Petra Ivers and Naina Ivers came. Naina sang. Ivers spoke.",
+            [
+                ("Tomas Ivers", "PERSON"),
+                ("Petra Ivers", "PERSON"),
+                ("Naina Ivers", "PERSON"),
+                ("Naina", "PERSON"),
+                ("Ivers", "PERSON"),
+            ],
+            [
+                ("Naina Ivers", "PERSON", ("Naina",), 2),
+                ("Tomas Ivers", "PERSON", (), 1),
+                ("Petra Ivers", "PERSON", (), 1),
+                ("Ivers", "PERSON", (), 1),
+            ],
+        ),
+        # Not when the other full name may not be a person at all.
+        (
+            "Tomas Ivers met Carla Ivers. Carla spoke. Ivers left.",
+            [
+                ("Tomas Ivers", "PERSON"),
+                ("Carla Ivers", "ORG"),
+                ("Carla", "PERSON"),
+                ("Ivers", "PERSON"),
+            ],
+            [
+                ("Tomas Ivers", "PERSON", (), 1),
+                ("Carla Ivers", "ORG", (), 1),
+                ("Carla", "PERSON", (), 1),
+                ("Ivers", "PERSON", (), 1),
+            ],
+        ),
+    ],
+)
+def test_tag_shared_surname_goes_to_the_one_never_called_by_first_name(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A headline in capitals names what the body names; the model misses most of it there.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
