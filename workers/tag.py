@@ -31,6 +31,8 @@ _PROPER_LABELS = frozenset(
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
+# Labels a tie of votes goes to: the kinds of name a news text carries most.
+_LEADING_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
 # Labels of names no figure ends, unlike "Interstate 95" or "Windows 95": a figure after
 # one is a score or a date a table or dateline ran into it.
 _SCORED = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
@@ -158,8 +160,8 @@ class _Family:
     place: bool = False
 
     def label(self) -> str:
-        """PERSON or GPE when a rule said so, else the majority label (ties to the fullest
-        name's)."""
+        """PERSON or GPE when a rule said so, else the majority label (ties to a person,
+        organisation, place or group, then to the fullest name's)."""
         if self.person:
             return "PERSON"
         if self.place:
@@ -172,7 +174,7 @@ class _Family:
             canonical_labels = Counter(m.label for m in self.mentions if m.text == canonical)
             label = max(
                 (lab for lab, n in votes.items() if n == top),
-                key=lambda lab: (canonical_labels[lab], lab),
+                key=lambda lab: (lab in _LEADING_LABELS, canonical_labels[lab], lab),
             )
         if all(m.text == canonical for m in self.mentions):
             place = gazetteer().get(canonical.casefold())

@@ -484,6 +484,43 @@ def test_tag_folds_initials_countries_clipped_and_first_names(
     assert _folded(text, spans) == expected
 
 
+# A tie of label votes goes to a person, organisation, place or group over the rest.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Harbour Lights won. Harbour Lights lost.",
+            [("Harbour Lights", "WORK_OF_ART"), ("Harbour Lights", "ORG")],
+            [("Harbour Lights", "ORG", (), 2)],
+        ),
+        (
+            "Dana Quill sang. Dana Quill left.",
+            [("Dana Quill", "PRODUCT"), ("Dana Quill", "PERSON")],
+            [("Dana Quill", "PERSON", (), 2)],
+        ),
+        # A majority stands, and a tie of two leading labels goes as before.
+        (
+            "Harbour Lights won. Harbour Lights lost. Harbour Lights drew.",
+            [
+                ("Harbour Lights", "WORK_OF_ART"),
+                ("Harbour Lights", "ORG"),
+                ("Harbour Lights", "WORK_OF_ART"),
+            ],
+            [("Harbour Lights", "WORK_OF_ART", (), 3)],
+        ),
+        (
+            "Port Vale won. Port Vale lost.",
+            [("Port Vale", "GPE"), ("Port Vale", "ORG")],
+            [("Port Vale", "ORG", (), 2)],
+        ),
+    ],
+)
+def test_tag_label_ties_go_to_the_leading_labels(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A surname two people share goes to the one the text never calls by first name alone.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
