@@ -217,6 +217,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_initials(groups)
     _fold_countries(groups)
     _fold_clipped(groups)
+    _fold_plurals(groups)
     _fold_names(groups)
     families = _families(groups.values())
     labels_of = [family.label() for family in families]
@@ -470,6 +471,25 @@ def _fold_clipped(groups: dict[str, _Group]) -> None:
         owner = _one_root((g for g in fits if len(g.tokens) == shortest), group)
         if owner is not None:
             group.parent = owner
+
+
+def _fold_plurals(groups: dict[str, _Group]) -> None:
+    """Fold a many-word name into its plural, the team's or group's name: 'Blue Jay' into
+    'Blue Jays', when some mention of each had the same label and neither is a person's."""
+    for key, group in groups.items():
+        plural = groups.get(f"{key}s")
+        if (
+            plural is None
+            or len(group.tokens) < 2
+            or key.endswith("s")
+            or not set(group.labels()) & set(plural.labels())
+            or _is_person(group.root())
+            or _is_person(plural.root())
+        ):
+            continue
+        root, owner = group.root(), plural.root()
+        if root is not owner:
+            root.parent = owner
 
 
 def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:

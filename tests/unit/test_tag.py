@@ -521,6 +521,48 @@ def test_tag_label_ties_go_to_the_leading_labels(
     assert _folded(text, spans) == expected
 
 
+# A many-word name folds into its plural, a team's or group's name, within one label.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Grey Herons won. A Grey Heron scored. The Grey Herons lead.",
+            [("The Grey Herons", "ORG"), ("Grey Heron", "ORG"), ("The Grey Herons", "ORG")],
+            [("Grey Herons", "ORG", ("Grey Heron",), 3)],
+        ),
+        (
+            "The Grey Herons won. A Grey Heron scored. The Grey Herons lead.",
+            [
+                ("The Grey Herons", "WORK_OF_ART"),
+                ("Grey Heron", "ORG"),
+                ("The Grey Herons", "ORG"),
+            ],
+            [("Grey Herons", "ORG", ("Grey Heron",), 3)],
+        ),
+        # Not with no label in common, one word alone, or a person's name.
+        (
+            "Grey Herons won. Grey Heron sold.",
+            [("Grey Herons", "ORG"), ("Grey Heron", "PRODUCT")],
+            [("Grey Herons", "ORG", (), 1), ("Grey Heron", "PRODUCT", (), 1)],
+        ),
+        (
+            "The Kestrels won. Kestrel scored.",
+            [("The Kestrels", "ORG"), ("Kestrel", "ORG")],
+            [("Kestrels", "ORG", (), 1), ("Kestrel", "ORG", (), 1)],
+        ),
+        (
+            "Tom Rivers spoke. Tom River sang.",
+            [("Tom Rivers", "PERSON"), ("Tom River", "PERSON")],
+            [("Tom Rivers", "PERSON", (), 1), ("Tom River", "PERSON", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_a_name_into_its_plural(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A surname two people share goes to the one the text never calls by first name alone.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
