@@ -376,18 +376,27 @@ def _initials(tokens: Sequence[str], skip: bool = True) -> str:
 
 def _fold_acronyms(groups: dict[str, _Group]) -> None:
     """Fold 'ICC' into 'International Criminal Court', 'BOE' into 'Bank of England', when
-    exactly one name fits."""
-    long_names = [
-        (g, g.mentions[0].text.casefold().split()) for g in groups.values() if len(g.tokens) > 1
-    ]
+    exactly one name fits; an organisation's, failing that, whose initials it reorders."""
+    # Each long name by its initials, with and without the small words, and (an
+    # organisation's own language may order its words otherwise: "PDI" is the "Indonesian
+    # Democratic Party", Partai Demokrasi Indonesia) by its initials reordered.
+    spelt: dict[str, list[_Group]] = {}
+    reordered: dict[str, list[_Group]] = {}
+    for g in groups.values():
+        if len(g.tokens) > 1:
+            words = g.mentions[0].text.casefold().split()
+            for initials in dict.fromkeys((_initials(words), _initials(words, False))):
+                spelt.setdefault(initials, []).append(g)
+            if g.vote() == "ORG":
+                reordered.setdefault("".join(sorted(_initials(words))), []).append(g)
     for group in groups.values():
         surface = next((m.text for m in group.mentions if _ACRONYM.match(m.text)), None)
         if surface is None:
             continue
         letters = surface.replace(".", "").replace("&", "").casefold()
-        fits = [
-            g for g, words in long_names if letters in (_initials(words), _initials(words, False))
-        ]
+        fits = spelt.get(letters, [])
+        if not fits and len(letters) > 2 and group.vote() == "ORG":
+            fits = reordered.get("".join(sorted(letters)), [])
         if len(fits) == 1:
             group.parent = fits[0]
 

@@ -563,6 +563,47 @@ def test_tag_folds_a_name_into_its_plural(
     assert _folded(text, spans) == expected
 
 
+# An organisation's acronym in its own language's word order: its initials reordered.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Free Workers Union met. The UWF said.",
+            [("The Free Workers Union", "ORG"), ("UWF", "ORG")],
+            [("Free Workers Union", "ORG", ("UWF",), 2)],
+        ),
+        # Not when two organisations fit, the long name is no organisation, or two letters.
+        (
+            "The Free Workers Union met the Union of Free Workers. The UWF said.",
+            [
+                ("The Free Workers Union", "ORG"),
+                ("the Union of Free Workers", "ORG"),
+                ("UWF", "ORG"),
+            ],
+            [
+                ("Free Workers Union", "ORG", (), 1),
+                ("Union of Free Workers", "ORG", (), 1),
+                ("UWF", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Frank William Upton spoke. The UWF said.",
+            [("Frank William Upton", "PERSON"), ("UWF", "ORG")],
+            [("Frank William Upton", "PERSON", (), 1), ("UWF", "ORG", (), 1)],
+        ),
+        (
+            "The Workers Union met. The UW said.",
+            [("The Workers Union", "ORG"), ("UW", "ORG")],
+            [("Workers Union", "ORG", (), 1), ("UW", "ORG", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_an_acronym_of_reordered_initials(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A surname two people share goes to the one the text never calls by first name alone.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
