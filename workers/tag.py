@@ -31,6 +31,7 @@ _PROPER_LABELS = frozenset(
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
+_REGIONS = frozenset({"GPE", "LOC"})
 # Labels a tie of votes goes to: the kinds of name a news text carries most.
 _LEADING_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
 # Labels of names no figure ends, unlike "Interstate 95" or "Windows 95": a figure after
@@ -59,6 +60,8 @@ _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|
 
 # What a state's formal name puts before its name: "Republic of Ireland" is Ireland.
 _STATE_FORMS = ("republic of ", "kingdom of ", "state of ", "principality of ")
+# Words that stand for the one place they open: "the North" of "North Korea".
+_COMPASS_POINTS = frozenset({"north", "south", "east", "west"})
 # The fewest letters a clipped name keeps: "Fed" of "Federal Reserve".
 _CLIP = 3
 
@@ -218,6 +221,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_countries(groups)
     _fold_clipped(groups)
     _fold_plurals(groups)
+    _fold_compass_points(groups)
     _fold_names(groups)
     families = _families(groups.values())
     labels_of = [family.label() for family in families]
@@ -499,6 +503,23 @@ def _fold_plurals(groups: dict[str, _Group]) -> None:
         root, owner = group.root(), plural.root()
         if root is not owner:
             root.parent = owner
+
+
+def _fold_compass_points(groups: dict[str, _Group]) -> None:
+    """Fold a compass point named as a place ('South') into the one two-word place it
+    opens ('South Korea'), when exactly one does."""
+    opened: dict[str, list[_Group]] = {}
+    for group in groups.values():
+        head = group.tokens[0]
+        if len(group.tokens) == 2 and head in _COMPASS_POINTS and group.vote() in _REGIONS:
+            opened.setdefault(head, []).append(group)
+    for key, fits in opened.items():
+        point = groups.get(key)
+        if point is None or point.vote() not in _REGIONS or _in_capitals(point):
+            continue
+        owner = _one_root(fits, point)
+        if owner is not None and point.root() is point:
+            point.parent = owner
 
 
 def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:

@@ -604,6 +604,48 @@ def test_tag_folds_an_acronym_of_reordered_initials(
     assert _folded(text, spans) == expected
 
 
+# A compass point named as a place stands for the one two-word place it opens.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "North Vandia fired. The North denied it. South Vandia said the South was ready.",
+            [
+                ("North Vandia", "GPE"),
+                ("North", "LOC"),
+                ("South Vandia", "GPE"),
+                ("South", "GPE"),
+            ],
+            [("North Vandia", "GPE", ("North",), 2), ("South Vandia", "GPE", ("South",), 2)],
+        ),
+        # Not when two places open with it, nor a facility, nor a company called so.
+        (
+            "South Vandia met South Orlia. The South gained.",
+            [("South Vandia", "GPE"), ("South Orlia", "GPE"), ("South", "LOC")],
+            [
+                ("South Vandia", "GPE", (), 1),
+                ("South Orlia", "GPE", (), 1),
+                ("South", "LOC", (), 1),
+            ],
+        ),
+        (
+            "West Gate opened. The West watched.",
+            [("West Gate", "FAC"), ("West", "LOC")],
+            [("West Gate", "FAC", (), 1), ("West", "LOC", (), 1)],
+        ),
+        (
+            "North Vandia fired. North shares fell.",
+            [("North Vandia", "GPE"), ("North", "ORG")],
+            [("North Vandia", "GPE", (), 1), ("North", "ORG", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_a_compass_point_into_the_place_it_opens(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A surname two people share goes to the one the text never calls by first name alone.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
