@@ -31,6 +31,9 @@ _PROPER_LABELS = frozenset(
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
+_REGIONS = frozenset({"GPE", "LOC"})
+# Labels a tie of votes goes to: the kinds of name a news text carries most.
+_LEADING_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
 # Labels of names no figure ends, unlike "Interstate 95" or "Windows 95": a figure after
 # one is a score or a date a table or dateline ran into it.
 _SCORED = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
@@ -57,6 +60,8 @@ _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|
 
 # What a state's formal name puts before its name: "Republic of Ireland" is Ireland.
 _STATE_FORMS = ("republic of ", "kingdom of ", "state of ", "principality of ")
+# Words that stand for the one place they open: "the North" of "North Korea".
+_COMPASS_POINTS = frozenset({"north", "south", "east", "west"})
 # The fewest letters a clipped name keeps: "Fed" of "Federal Reserve".
 _CLIP = 3
 
@@ -158,8 +163,8 @@ class _Family:
     place: bool = False
 
     def label(self) -> str:
-        """PERSON or GPE when a rule said so, else the majority label (ties to the fullest
-        name's)."""
+        """PERSON or GPE when a rule said so, else the majority label (ties to a person,
+        organisation, place or group, then to the fullest name's)."""
         if self.person:
             return "PERSON"
         if self.place:
@@ -172,7 +177,7 @@ class _Family:
             canonical_labels = Counter(m.label for m in self.mentions if m.text == canonical)
             label = max(
                 (lab for lab, n in votes.items() if n == top),
-                key=lambda lab: (canonical_labels[lab], lab),
+                key=lambda lab: (lab in _LEADING_LABELS, canonical_labels[lab], lab),
             )
         if all(m.text == canonical for m in self.mentions):
             place = gazetteer().get(canonical.casefold())
@@ -215,6 +220,8 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_initials(groups)
     _fold_countries(groups)
     _fold_clipped(groups)
+    _fold_plurals(groups)
+    _fold_compass_points(groups)
     _fold_names(groups)
     families = _families(groups.values())
     labels_of = [family.label() for family in families]
@@ -373,18 +380,27 @@ def _initials(tokens: Sequence[str], skip: bool = True) -> str:
 
 def _fold_acronyms(groups: dict[str, _Group]) -> None:
     """Fold 'ICC' into 'International Criminal Court', 'BOE' into 'Bank of England', when
-    exactly one name fits."""
-    long_names = [
-        (g, g.mentions[0].text.casefold().split()) for g in groups.values() if len(g.tokens) > 1
-    ]
+    exactly one name fits; an organisation's, failing that, whose initials it reorders."""
+    # Each long name by its initials, with and without the small words, and (an
+    # organisation's own language may order its words otherwise: "PDI" is the "Indonesian
+    # Democratic Party", Partai Demokrasi Indonesia) by its initials reordered.
+    spelt: dict[str, list[_Group]] = {}
+    reordered: dict[str, list[_Group]] = {}
+    for g in groups.values():
+        if len(g.tokens) > 1:
+            words = g.mentions[0].text.casefold().split()
+            for initials in dict.fromkeys((_initials(words), _initials(words, False))):
+                spelt.setdefault(initials, []).append(g)
+            if g.vote() == "ORG":
+                reordered.setdefault("".join(sorted(_initials(words))), []).append(g)
     for group in groups.values():
         surface = next((m.text for m in group.mentions if _ACRONYM.match(m.text)), None)
         if surface is None:
             continue
         letters = surface.replace(".", "").replace("&", "").casefold()
-        fits = [
-            g for g, words in long_names if letters in (_initials(words), _initials(words, False))
-        ]
+        fits = spelt.get(letters, [])
+        if not fits and len(letters) > 2 and group.vote() == "ORG":
+            fits = reordered.get("".join(sorted(letters)), [])
         if len(fits) == 1:
             group.parent = fits[0]
 
@@ -470,6 +486,42 @@ def _fold_clipped(groups: dict[str, _Group]) -> None:
             group.parent = owner
 
 
+def _fold_plurals(groups: dict[str, _Group]) -> None:
+    """Fold a many-word name into its plural, the team's or group's name: 'Blue Jay' into
+    'Blue Jays', when some mention of each had the same label and neither is a person's."""
+    for key, group in groups.items():
+        plural = groups.get(f"{key}s")
+        if (
+            plural is None
+            or len(group.tokens) < 2
+            or key.endswith("s")
+            or not set(group.labels()) & set(plural.labels())
+            or _is_person(group.root())
+            or _is_person(plural.root())
+        ):
+            continue
+        root, owner = group.root(), plural.root()
+        if root is not owner:
+            root.parent = owner
+
+
+def _fold_compass_points(groups: dict[str, _Group]) -> None:
+    """Fold a compass point named as a place ('South') into the one two-word place it
+    opens ('South Korea'), when exactly one does."""
+    opened: dict[str, list[_Group]] = {}
+    for group in groups.values():
+        head = group.tokens[0]
+        if len(group.tokens) == 2 and head in _COMPASS_POINTS and group.vote() in _REGIONS:
+            opened.setdefault(head, []).append(group)
+    for key, fits in opened.items():
+        point = groups.get(key)
+        if point is None or point.vote() not in _REGIONS or _in_capitals(point):
+            continue
+        owner = _one_root(fits, point)
+        if owner is not None and point.root() is point:
+            point.parent = owner
+
+
 def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     """The shorter names a full name goes by: each of its tails, and the last word bare.
 
@@ -506,6 +558,8 @@ def _fold_names(groups: dict[str, _Group]) -> None:
     by_tail: dict[tuple[str, ...], list[_Group]] = {}
     by_word: dict[str, list[_Group]] = {}
     places = frozenset(key for key, group in groups.items() if group.vote() in _PLACES)
+    # First names that stand alone as a person's name: "Naina" beside "Naina Ivers".
+    alone = frozenset(key for key, group in groups.items() if " " not in key and _is_person(group))
     for group in groups.values():
         if len(group.tokens) < 2:
             continue
@@ -517,7 +571,7 @@ def _fold_names(groups: dict[str, _Group]) -> None:
         if group.parent is not None:
             continue
         tokens = tuple(group.tokens)
-        owner = _person_owner(group, tokens, by_tail, by_word, places)
+        owner = _person_owner(group, tokens, by_tail, by_word, places=places, alone=alone)
         if owner is not None:
             group.parent = owner
             owner.person = True
@@ -537,7 +591,9 @@ def _person_owner(
     tokens: tuple[str, ...],
     by_tail: dict[tuple[str, ...], list[_Group]],
     by_word: dict[str, list[_Group]],
+    *,
     places: frozenset[str],
+    alone: frozenset[str],
 ) -> _Group | None:
     """The one person whose surname, name variant or (for a person) first name this is."""
     labels = set(group.labels())
@@ -556,11 +612,32 @@ def _person_owner(
     elif _first_name_only(group, by_word.get(tokens[0], [])):
         fits += by_word[tokens[0]]
     owner = _one_root(fits, group)
+    if owner is None and len(tokens) == 1:
+        owner = _surname_owner(fits, group, alone)
     if owner is None:
         return None
     if _is_person(owner) or (group.vote() == "PERSON" and _could_be_a_person(owner, places)):
         return owner
     return None
+
+
+def _surname_owner(fits: Sequence[_Group], group: _Group, alone: frozenset[str]) -> _Group | None:
+    """Of the people who share a surname, the one never called by first name alone.
+
+    "Ivers" beside "Tomas Ivers" and "Naina Ivers", she also "Naina", is Tomas: the text
+    names her apart and him by the surname. Two people both named in full stay apart.
+    """
+    roots: dict[int, _Group] = {}
+    called: set[int] = set()
+    for fit in fits:
+        root = fit.root()
+        if root is group or not _is_person(root):
+            return None
+        roots[id(root)] = root
+        if fit.tokens[0] in alone:
+            called.add(id(root))
+    left = [root for key, root in roots.items() if key not in called]
+    return left[0] if len(left) == 1 and len(roots) > 1 else None
 
 
 def _first_name_only(group: _Group, names: Sequence[_Group]) -> bool:

@@ -83,6 +83,19 @@ def _tag(names: str, headline: bool = False) -> object:
     return tag(Segmented(cleaned, text, (), tuple(mentions)), ("PERSON",))
 
 
+def _tag_acronyms(names: str) -> object:
+    """tag over many organisations' names, then each by its initials in reverse order."""
+    orgs = [f"{name} Union" for name in names.split("\n")]
+    acronyms = ["".join(word[0] for word in reversed(org.split())) for org in orgs]
+    text = " ".join(f"{org} met." for org in orgs) + " " + " ".join(f"{a} left." for a in acronyms)
+    mentions, at = [], 0
+    for surface, after in [*((org, " met. ") for org in orgs), *((a, " left. ") for a in acronyms)]:
+        mentions.append(Mention(at, at + len(surface), surface, "ORG"))
+        at += len(surface) + len(after)
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
+    return tag(Segmented(cleaned, text, (), tuple(mentions)), ("ORG",))
+
+
 def _text_block(line: str) -> Block:
     return Block("paragraph", line)
 
@@ -164,6 +177,7 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "sentences-marks": (lambda text: sentence_spans(_BLANK(text)), lambda n: ". " * (5 * n)),
     "tag-many-names": (_tag, lambda n: _names(n // 4)),
     "tag-headline-names": (lambda names: _tag(names, headline=True), lambda n: _names(n // 4)),
+    "tag-acronyms": (_tag_acronyms, lambda n: _names(n // 4)),
 }
 
 

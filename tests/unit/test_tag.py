@@ -484,6 +484,248 @@ def test_tag_folds_initials_countries_clipped_and_first_names(
     assert _folded(text, spans) == expected
 
 
+# A tie of label votes goes to a person, organisation, place or group over the rest.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Harbour Lights won. Harbour Lights lost.",
+            [("Harbour Lights", "WORK_OF_ART"), ("Harbour Lights", "ORG")],
+            [("Harbour Lights", "ORG", (), 2)],
+        ),
+        (
+            "Dana Quill sang. Dana Quill left.",
+            [("Dana Quill", "PRODUCT"), ("Dana Quill", "PERSON")],
+            [("Dana Quill", "PERSON", (), 2)],
+        ),
+        # A majority stands, and a tie of two leading labels goes as before.
+        (
+            "Harbour Lights won. Harbour Lights lost. Harbour Lights drew.",
+            [
+                ("Harbour Lights", "WORK_OF_ART"),
+                ("Harbour Lights", "ORG"),
+                ("Harbour Lights", "WORK_OF_ART"),
+            ],
+            [("Harbour Lights", "WORK_OF_ART", (), 3)],
+        ),
+        (
+            "Port Vale won. Port Vale lost.",
+            [("Port Vale", "GPE"), ("Port Vale", "ORG")],
+            [("Port Vale", "ORG", (), 2)],
+        ),
+    ],
+)
+def test_tag_label_ties_go_to_the_leading_labels(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# A many-word name folds into its plural, a team's or group's name, within one label.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Grey Herons won. A Grey Heron scored. The Grey Herons lead.",
+            [("The Grey Herons", "ORG"), ("Grey Heron", "ORG"), ("The Grey Herons", "ORG")],
+            [("Grey Herons", "ORG", ("Grey Heron",), 3)],
+        ),
+        (
+            "The Grey Herons won. A Grey Heron scored. The Grey Herons lead.",
+            [
+                ("The Grey Herons", "WORK_OF_ART"),
+                ("Grey Heron", "ORG"),
+                ("The Grey Herons", "ORG"),
+            ],
+            [("Grey Herons", "ORG", ("Grey Heron",), 3)],
+        ),
+        # Not with no label in common, one word alone, or a person's name.
+        (
+            "Grey Herons won. Grey Heron sold.",
+            [("Grey Herons", "ORG"), ("Grey Heron", "PRODUCT")],
+            [("Grey Herons", "ORG", (), 1), ("Grey Heron", "PRODUCT", (), 1)],
+        ),
+        (
+            "The Kestrels won. Kestrel scored.",
+            [("The Kestrels", "ORG"), ("Kestrel", "ORG")],
+            [("Kestrels", "ORG", (), 1), ("Kestrel", "ORG", (), 1)],
+        ),
+        (
+            "Tom Rivers spoke. Tom River sang.",
+            [("Tom Rivers", "PERSON"), ("Tom River", "PERSON")],
+            [("Tom Rivers", "PERSON", (), 1), ("Tom River", "PERSON", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_a_name_into_its_plural(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# An organisation's acronym in its own language's word order: its initials reordered.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Free Workers Union met. The UWF said.",
+            [("The Free Workers Union", "ORG"), ("UWF", "ORG")],
+            [("Free Workers Union", "ORG", ("UWF",), 2)],
+        ),
+        # Not when two organisations fit, the long name is no organisation, or two letters.
+        (
+            "The Free Workers Union met the Union of Free Workers. The UWF said.",
+            [
+                ("The Free Workers Union", "ORG"),
+                ("the Union of Free Workers", "ORG"),
+                ("UWF", "ORG"),
+            ],
+            [
+                ("Free Workers Union", "ORG", (), 1),
+                ("Union of Free Workers", "ORG", (), 1),
+                ("UWF", "ORG", (), 1),
+            ],
+        ),
+        (
+            "Frank William Upton spoke. The UWF said.",
+            [("Frank William Upton", "PERSON"), ("UWF", "ORG")],
+            [("Frank William Upton", "PERSON", (), 1), ("UWF", "ORG", (), 1)],
+        ),
+        (
+            "The Workers Union met. The UW said.",
+            [("The Workers Union", "ORG"), ("UW", "ORG")],
+            [("Workers Union", "ORG", (), 1), ("UW", "ORG", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_an_acronym_of_reordered_initials(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# A compass point named as a place stands for the one two-word place it opens.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "North Vandia fired. The North denied it. South Vandia said the South was ready.",
+            [
+                ("North Vandia", "GPE"),
+                ("North", "LOC"),
+                ("South Vandia", "GPE"),
+                ("South", "GPE"),
+            ],
+            [("North Vandia", "GPE", ("North",), 2), ("South Vandia", "GPE", ("South",), 2)],
+        ),
+        # Not when two places open with it, nor a facility, nor a company called so.
+        (
+            "South Vandia met South Orlia. The South gained.",
+            [("South Vandia", "GPE"), ("South Orlia", "GPE"), ("South", "LOC")],
+            [
+                ("South Vandia", "GPE", (), 1),
+                ("South Orlia", "GPE", (), 1),
+                ("South", "LOC", (), 1),
+            ],
+        ),
+        (
+            "West Gate opened. The West watched.",
+            [("West Gate", "FAC"), ("West", "LOC")],
+            [("West Gate", "FAC", (), 1), ("West", "LOC", (), 1)],
+        ),
+        (
+            "North Vandia fired. North shares fell.",
+            [("North Vandia", "GPE"), ("North", "ORG")],
+            [("North Vandia", "GPE", (), 1), ("North", "ORG", (), 1)],
+        ),
+    ],
+)
+def test_tag_folds_a_compass_point_into_the_place_it_opens(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# A surname two people share goes to the one the text never calls by first name alone.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Tomas Ivers met Naina Ivers. Naina smiled. Ivers spoke.",
+            [
+                ("Tomas Ivers", "PERSON"),
+                ("Naina Ivers", "PERSON"),
+                ("Naina", "PERSON"),
+                ("Ivers", "PERSON"),
+            ],
+            [("Tomas Ivers", "PERSON", ("Ivers",), 2), ("Naina Ivers", "PERSON", ("Naina",), 2)],
+        ),
+        # Siblings both named in full stay apart from the bare surname.
+        (
+            "Anna Berg beat Lars Berg. Berg said.",
+            [("Anna Berg", "PERSON"), ("Lars Berg", "PERSON"), ("Berg", "PERSON")],
+            [
+                ("Anna Berg", "PERSON", (), 1),
+                ("Lars Berg", "PERSON", (), 1),
+                ("Berg", "PERSON", (), 1),
+            ],
+        ),
+        # Both called by first name, or two of three never: no one person is left.
+        (
+            "Anna Berg beat Lars Berg. Anna and Lars hugged. Berg said.",
+            [
+                ("Anna Berg", "PERSON"),
+                ("Lars Berg", "PERSON"),
+                ("Anna", "PERSON"),
+                ("Lars", "PERSON"),
+                ("Berg", "PERSON"),
+            ],
+            [
+                ("Anna Berg", "PERSON", ("Anna",), 2),
+                ("Lars Berg", "PERSON", ("Lars",), 2),
+                ("Berg", "PERSON", (), 1),
+            ],
+        ),
+        (
+            "Tomas Ivers, Petra Ivers and Naina Ivers came. Naina sang. Ivers spoke.",
+            [
+                ("Tomas Ivers", "PERSON"),
+                ("Petra Ivers", "PERSON"),
+                ("Naina Ivers", "PERSON"),
+                ("Naina", "PERSON"),
+                ("Ivers", "PERSON"),
+            ],
+            [
+                ("Naina Ivers", "PERSON", ("Naina",), 2),
+                ("Tomas Ivers", "PERSON", (), 1),
+                ("Petra Ivers", "PERSON", (), 1),
+                ("Ivers", "PERSON", (), 1),
+            ],
+        ),
+        # Not when the other full name may not be a person at all.
+        (
+            "Tomas Ivers met Carla Ivers. Carla spoke. Ivers left.",
+            [
+                ("Tomas Ivers", "PERSON"),
+                ("Carla Ivers", "ORG"),
+                ("Carla", "PERSON"),
+                ("Ivers", "PERSON"),
+            ],
+            [
+                ("Tomas Ivers", "PERSON", (), 1),
+                ("Carla Ivers", "ORG", (), 1),
+                ("Carla", "PERSON", (), 1),
+                ("Ivers", "PERSON", (), 1),
+            ],
+        ),
+    ],
+)
+def test_tag_shared_surname_goes_to_the_one_never_called_by_first_name(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A headline in capitals names what the body names; the model misses most of it there.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
