@@ -19,6 +19,7 @@ from pathlib import Path
 
 from workers.clean import clean
 from workers.errors import DocflowError
+from workers.language import identify
 from workers.model import Cleaned, RawDocument, Source
 from workers.read import decode
 from workers.settings import Settings
@@ -76,16 +77,31 @@ def _cycle(
     return [_copy(bases, index, suffix, ext) for index in range(count)]
 
 
-def plain_corpus(count: int) -> list[Input]:
+def plain_corpus(count: int, english: bool = False) -> list[Input]:
     """Plain-text articles cycled to count, each ending in its own copy line."""
-    return _cycle(plain_bases(), count, lambda copy, _: f"\n\n(benchmark copy {copy})\n", "txt")
+    bases = english_bases(plain_bases(), "txt") if english else plain_bases()
+    return _cycle(bases, count, lambda copy, _: f"\n\n(benchmark copy {copy})\n", "txt")
 
 
-def html_corpus(count: int) -> list[Input]:
+def html_corpus(count: int, english: bool = False) -> list[Input]:
     """Dev-set pages cycled to count, each ending in its own HTML comment."""
-    return _cycle(
-        html_bases(), count, lambda copy, _: f"\n<!-- benchmark copy {copy} -->\n", "html"
-    )
+    bases = english_bases(html_bases(), "html") if english else html_bases()
+    return _cycle(bases, count, lambda copy, _: f"\n<!-- benchmark copy {copy} -->\n", "html")
+
+
+def english_bases(bases: tuple[tuple[str, str], ...], ext: str) -> tuple[tuple[str, str], ...]:
+    """The bases docflow's own language stage reads as English, after its own cleaning."""
+    settings = Settings()
+    kept = []
+    for name, text in bases:
+        item = Input(f"{name}.{ext}", text.encode("utf-8"))
+        try:
+            language = identify(clean(decode(raw_document(item), settings))).metadata.language
+        except DocflowError:
+            continue
+        if language == "en":
+            kept.append((name, text))
+    return tuple(kept)
 
 
 def synthetic_word(number: int) -> str:
@@ -142,9 +158,11 @@ def write_inputs(inputs: Iterable[Input], folder: Path) -> None:
         (folder / item.key).write_bytes(item.data)
 
 
-def describe(kind: str, count: int) -> str:
+def describe(kind: str, count: int, english: bool = False) -> str:
     """One line saying how a corpus of count documents was made."""
     bases = {"plain": plain_bases, "html": html_bases, "varied": plain_bases}[kind]()
+    if english:
+        bases = english_bases(bases, "html" if kind == "html" else "txt")
     how = {
         "plain": "dev-set true article bodies + seed article, cycled; copy k ends in a line "
         "'(benchmark copy k)'",
@@ -152,4 +170,5 @@ def describe(kind: str, count: int) -> str:
         "varied": "dev-set true article bodies + seed article, cycled; each document gets a "
         f"paragraph of {_NAMES_PER_DOC} unseen synthetic person names, places and words",
     }[kind]
-    return f"{kind} corpus: {count} documents from {len(bases)} bases ({how})"
+    which = " English" if english else ""
+    return f"{kind} corpus: {count} documents from {len(bases)}{which} bases ({how})"

@@ -12,6 +12,7 @@ from benchmarks import memory, nlp, pipeline, service
 from benchmarks.common import docflow_model
 from benchmarks.corpus import (
     Input,
+    english_bases,
     html_corpus,
     plain_bases,
     plain_corpus,
@@ -49,6 +50,20 @@ def test_benchmarks_nlp_measures_ratio_and_agreement() -> None:
     assert "ner" in result.docflow_pipes
     assert "parser" in result.full_pipes
     assert "ratio" in nlp.report(result)
+
+
+def test_benchmarks_corpus_english_bases_leave_the_others_out() -> None:
+    everything = plain_bases()
+    english = english_bases(everything, "txt")
+    assert 0 < len(english) < len(everything)
+    assert set(english) < set(everything)
+
+
+def test_benchmarks_pipeline_english_measures_the_language_stage(tmp_path: Path) -> None:
+    result = pipeline.measure("plain", 5, 3, tmp_path, english=True)
+    assert result.documents == 5
+    assert result.declared_seconds is not None and result.declared_seconds > 0
+    assert "Language support on English documents" in pipeline.report([result])
 
 
 @pytest.mark.parametrize("corpus", ["plain", "html"])
