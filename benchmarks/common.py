@@ -26,11 +26,14 @@ def docflow_model(settings: Settings) -> Language:
 
 
 def nlp_stage(
-    cleaned: Sequence[Cleaned], nlp: Language, settings: Settings
+    cleaned: Sequence[Cleaned], nlp: Language, settings: Settings, identifies: bool = True
 ) -> list[tuple[Segmented, Tagged]]:
     """docflow's language, segment and tag stages on a batch of documents of nlp's language,
-    as the pipeline calls them."""
-    layouts = [lay_out(identify(document), settings.max_block_chars) for document in cleaned]
+    as the pipeline calls them; identifies=False leaves the language stage out."""
+    layouts = [
+        lay_out(identify(document) if identifies else document, settings.max_block_chars)
+        for document in cleaned
+    ]
     return [
         (segmented, tag(segmented, settings.entity_labels))
         for segmented in segment_all(layouts, nlp)
