@@ -9,7 +9,7 @@ from workers.settings import Settings
 
 # Measured F1 (benchmarks/extraction.py) less 0.005 of head room for harmless drift; raise a
 # floor when extraction improves, never lower one to pass.
-FLOORS = {DEFAULT_DATASET: 0.979, DEV_MORE: 0.929}
+FLOORS = {DEFAULT_DATASET: 0.979, DEV_MORE: 0.932}
 PAGE_SECONDS = 10.0
 # Pages that collapse today, each named so that no other page may join it and so that a fix
 # must take it off this list. None since the full cascade backs a body both fast modes missed.

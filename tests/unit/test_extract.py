@@ -352,3 +352,36 @@ def test_extract_choose_body_by_agreement(
     monkeypatch.setattr(extract.trafilatura, "baseline", lambda _tree: (None, baseline_text, 0))
     chosen = extract.choose_body(html.document_fromstring("<p>page</p>"), None)
     assert chosen is bodies[kept]
+
+
+_ARTICLE = Block(
+    "paragraph",
+    "The council voted on Tuesday to rebuild the old bridge over the river, "
+    "after two years of talks about its cost and who should pay for the work.",
+)
+_MENU = tuple(Block("paragraph", f"| Home | News {n} | Sport | Weather |") for n in range(4))
+_RESULTS = tuple(
+    Block("paragraph", f"| {n} | Driver {n} | Team {n} | {90 - n} |") for n in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("precise", "readability", "kept"),
+    [
+        ((*_MENU, _ARTICLE), (_ARTICLE,), "readability"),  # a page laid out in a table
+        (_RESULTS, _RESULTS[:4], "precise"),  # a table of data is the content
+        ((_ARTICLE,), (_ARTICLE,), "precise"),  # no table: nothing to choose between
+    ],
+)
+def test_extract_choose_body_reads_a_layout_table_by_readability(
+    monkeypatch: pytest.MonkeyPatch,
+    precise: tuple[Block, ...],
+    readability: tuple[Block, ...],
+    kept: str,
+) -> None:
+    bodies = {"precise": precise, "readability": readability}
+    monkeypatch.setattr(extract, "trafilatura_blocks", lambda *_, **__: bodies["precise"])
+    monkeypatch.setattr(extract, "readability_blocks", lambda _tree: bodies["readability"])
+    monkeypatch.setattr(extract, "_visible_words", lambda _tree: extract._words(precise))
+    chosen = extract.choose_body(html.document_fromstring("<p>page</p>"), None)
+    assert chosen is bodies[kept]
