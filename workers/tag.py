@@ -56,6 +56,8 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _LINE_CAPITALS = re.compile(r"(?m)^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}")
 _DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
 _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
+# A score after a name: "Essex 250-6 declared", "Wigan 42", not "40 miles" nor a date.
+_SCORE_AFTER = re.compile(r" (?:\d{1,3}[-/]\d{1,3}|\d{1,3}(?! ?[a-z]))(?![\d/-])")
 # What stands before a place's name that means the place, not a team named by it: "In
 # Seattle, the Mariners ...", "at Denver", a dateline's "ARLINGTON, Texas".
 _AT_PLACE = re.compile(r"(?:^|\W)(?:[Ii]n|[Aa]t) $|(?:^|\n)[A-Z][A-Z.'’ -]*, $")
@@ -220,6 +222,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         and not labelled.overlaps(trimmed)
     ]
     mentions = _split_compounds(mentions, text)
+    mentions = [_as_team(mention, text) for mention in mentions]
     if "GPE" in allowed:
         mentions = _with_dateline_places(mentions, text)
     groups = _grouped(mentions, text, allowed, said)
@@ -263,6 +266,37 @@ def trim(mention: Mention, text: str) -> Mention | None:
     if mention.label in _SCORED and _DIGIT.search(text, start, end):
         end = start + len(_without_scores(text[start:end]))
     return Mention(start, end, text[start:end], mention.label)
+
+
+def _as_team(mention: Mention, text: str) -> Mention:
+    """An ORG for a region's or city's name a score follows, a club's in a results line.
+
+    A country's name so placed is its national team, which keeps the country's label.
+
+    >>> [_as_team(Mention(0, 5, text[:5], "GPE"), text).label
+    ...  for text in ("Essex 250-6", "Kenya 2 Chad 1", "Essex 40 miles", "Essex 1996-08-30")]
+    ['ORG', 'GPE', 'GPE', 'GPE']
+    """
+    if mention.label not in _PLACES or not _SCORE_AFTER.match(text, mention.end):
+        return mention
+    if _is_nation(mention.text.casefold()):
+        return mention
+    return Mention(mention.start, mention.end, mention.text, "ORG")
+
+
+def _is_nation(name: str) -> bool:
+    """True for a country's name, or a nation's within one: "Russia", "Scotland"."""
+    return name in country_codes() or name in _nations()
+
+
+@cache
+def _nations() -> frozenset[str]:
+    """The nations pycountry lists as a country's subdivisions ("England", "Wales")."""
+    return frozenset(
+        region.name.partition(" [")[0].casefold()
+        for region in pycountry.subdivisions
+        if region.type in ("Country", "Nation")
+    )
 
 
 def _without_scores(surface: str) -> str:

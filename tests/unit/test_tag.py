@@ -296,7 +296,8 @@ def test_tag_folds_mentions_of_one_entity(
         (
             "NEW YORK 1996-08-30\n\nNEW YORK 74 59 .556\nBOSTON 69 65 .515",
             [("NEW YORK", "GPE"), ("NEW YORK", "GPE"), ("BOSTON", "GPE")],
-            [("NEW YORK", "GPE", (), 1), ("NEW YORK", "GPE", (), 1), ("BOSTON", "GPE", (), 1)],
+            # The table's rows, a score after each, are the teams.
+            [("NEW YORK", "GPE", (), 1), ("NEW YORK", "ORG", (), 1), ("BOSTON", "ORG", (), 1)],
         ),
         # One the model did not tag at all is found; its namesakes are that place.
         (
@@ -1089,3 +1090,23 @@ def test_tag_folds_a_place_into_the_team_it_names(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
+
+
+# A region's or city's name a score follows is a club in a results line, not the place.
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Leeds 250-6 declared.", "ORG"),
+        ("Tulsa 42 Denver 36", "ORG"),
+        ("Results:\nDayton 3/4\n", "ORG"),
+        # Not a country's or nation's name (its national team), a distance, nor a date.
+        ("Kenya 2 Chad 1", "GPE"),
+        ("Scotland 15-10", "GPE"),
+        ("Leeds 40 miles away.", "GPE"),
+        ("LEEDS 1996-08-30", "GPE"),
+        ("Leeds is dry.", "GPE"),
+    ],
+)
+def test_tag_a_place_a_score_follows_is_a_club(text: str, label: str) -> None:
+    name = text.removeprefix("Results:\n").split()[0]
+    assert _folded(text, [(name, "GPE")])[0][:2] == (name, label)
