@@ -56,6 +56,15 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _LINE_CAPITALS = re.compile(r"(?m)^[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}")
 _DATE = rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH} \d|\([A-Z][\w ]{{0,30}}\))"
 _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|,? {_DATE})")
+# A score after a name: "Essex 250-6 declared", "Wigan 42", not "40 miles" nor a date.
+_SCORE_AFTER = re.compile(r" (?:\d{1,3}[-/]\d{1,3}|\d{1,3}(?! ?[a-z]))(?![\d/-])")
+# What stands before a place's name that means the place, not a team named by it: "In
+# Seattle, the Mariners ...", "at Denver", a dateline's "ARLINGTON, Texas".
+_AT_PLACE = re.compile(r"(?:^|\W)(?:[Ii]n|[Aa]t) $|(?:^|\n)[A-Z][A-Z.'’ -]*, $")
+# The most words a place's name that opens a team's has: "Salt Lake City".
+_PLACE_WORDS = 3
+# How far before a name _AT_PLACE looks: past the longest dateline's opening place.
+_AT_PLACE_REACH = 40
 
 
 # What a state's formal name puts before its name: "Republic of Ireland" is Ireland.
@@ -213,6 +222,7 @@ def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         and not labelled.overlaps(trimmed)
     ]
     mentions = _split_compounds(mentions, text)
+    mentions = [_as_team(mention, text) for mention in mentions]
     if "GPE" in allowed:
         mentions = _with_dateline_places(mentions, text)
     groups = _grouped(mentions, text, allowed, said)
@@ -256,6 +266,37 @@ def trim(mention: Mention, text: str) -> Mention | None:
     if mention.label in _SCORED and _DIGIT.search(text, start, end):
         end = start + len(_without_scores(text[start:end]))
     return Mention(start, end, text[start:end], mention.label)
+
+
+def _as_team(mention: Mention, text: str) -> Mention:
+    """An ORG for a region's or city's name a score follows, a club's in a results line.
+
+    A country's name so placed is its national team, which keeps the country's label.
+
+    >>> [_as_team(Mention(0, 5, text[:5], "GPE"), text).label
+    ...  for text in ("Essex 250-6", "Kenya 2 Chad 1", "Essex 40 miles", "Essex 1996-08-30")]
+    ['ORG', 'GPE', 'GPE', 'GPE']
+    """
+    if mention.label not in _PLACES or not _SCORE_AFTER.match(text, mention.end):
+        return mention
+    if _is_nation(mention.text.casefold()):
+        return mention
+    return Mention(mention.start, mention.end, mention.text, "ORG")
+
+
+def _is_nation(name: str) -> bool:
+    """True for a country's name, or a nation's within one: "Russia", "Scotland"."""
+    return name in country_codes() or name in _nations()
+
+
+@cache
+def _nations() -> frozenset[str]:
+    """The nations pycountry lists as a country's subdivisions ("England", "Wales")."""
+    return frozenset(
+        region.name.partition(" [")[0].casefold()
+        for region in pycountry.subdivisions
+        if region.type in ("Country", "Nation")
+    )
 
 
 def _without_scores(surface: str) -> str:
@@ -323,9 +364,14 @@ def _grouped(
         {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
     )
     headline = text.find("\n") % (len(text) + 1)
+    teams = _team_keys(mentions, text, datelines)
     groups: dict[str, _Group] = {}
     for mention in mentions:
-        if mention.start not in datelines:
+        if mention.start in teams:
+            key = teams[mention.start]
+            team = Mention(mention.start, mention.end, mention.text, "ORG")
+            groups.setdefault(key, _Group(key)).add(team)
+        elif mention.start not in datelines:
             key = _key(mention)
             groups.setdefault(key, _Group(key)).add(mention)
     for mention in mentions:
@@ -345,6 +391,43 @@ def _grouped(
         group.add(mention)
         group.person = True
     return groups
+
+
+def _team_keys(mentions: Sequence[Mention], text: str, datelines: set[int]) -> dict[int, str]:
+    """For each bare place's name that stands for the one team it opens, the team's key.
+
+    A report that names two or more teams by a place and a plural ("Seattle Mariners",
+    "Ohio Owls") calls a team by its place alone: "beat Seattle", "Seattle's lead". Where
+    the text says it means the place ("In Seattle,", a dateline), it is the place; a
+    country is its national team only in name, so it stays a place.
+    """
+    places = {_key(m) for m in mentions if m.label in _PLACES}
+    heads: dict[str, set[str]] = {}
+    for mention in mentions:
+        words = mention.text.split()
+        if mention.label != "ORG" or len(words) < 2 or not _is_plural(words[-1]):
+            continue
+        for size in range(min(len(words) - 1, _PLACE_WORDS), 0, -1):
+            head = " ".join(words[:size]).casefold()
+            kind = gazetteer().get(head)
+            if kind in ("city", "region") or (kind is None and head in places):
+                heads.setdefault(head, set()).add(_key(mention))
+                break
+    if len({team for named in heads.values() for team in named}) < 2:
+        return {}
+    return {
+        mention.start: next(iter(heads[key]))
+        for mention in mentions
+        if len(heads.get(key := _key(mention), ())) == 1
+        and mention.label in _PLACES | {"ORG"}
+        and mention.start not in datelines
+        and not _AT_PLACE.search(text, max(0, mention.start - _AT_PLACE_REACH), mention.start)
+    }
+
+
+def _is_plural(word: str) -> bool:
+    """True for a capitalised plural: "Mariners", not "Times" of a paper or "Express"."""
+    return word[:1].isupper() and word.endswith("s") and not word.endswith(("ss", "Times"))
 
 
 def _with_dateline_places(mentions: Sequence[Mention], text: str) -> list[Mention]:

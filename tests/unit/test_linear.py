@@ -96,6 +96,22 @@ def _tag_acronyms(names: str) -> object:
     return tag(Segmented(cleaned, text, (), tuple(mentions)), ("ORG",))
 
 
+def _tag_teams(names: str) -> object:
+    """tag over many teams named by a place and a plural, then each place alone."""
+    pairs = [name.split() for name in names.split("\n")]
+    spans = [
+        *((f"{place} {word}s", "ORG", " won. ") for place, word in pairs),
+        *((place, "GPE", " led. ") for place, _ in pairs),
+    ]
+    text = "".join(surface + after for surface, _, after in spans)
+    mentions, at = [], 0
+    for surface, label, after in spans:
+        mentions.append(Mention(at, at + len(surface), surface, label))
+        at += len(surface) + len(after)
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
+    return tag(Segmented(cleaned, text, (), tuple(mentions)), ("ORG", "GPE"))
+
+
 def _text_block(line: str) -> Block:
     return Block("paragraph", line)
 
@@ -178,6 +194,7 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "tag-many-names": (_tag, lambda n: _names(n // 4)),
     "tag-headline-names": (lambda names: _tag(names, headline=True), lambda n: _names(n // 4)),
     "tag-acronyms": (_tag_acronyms, lambda n: _names(n // 4)),
+    "tag-teams": (_tag_teams, lambda n: _names(n // 4)),
 }
 
 

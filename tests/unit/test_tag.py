@@ -296,7 +296,8 @@ def test_tag_folds_mentions_of_one_entity(
         (
             "NEW YORK 1996-08-30\n\nNEW YORK 74 59 .556\nBOSTON 69 65 .515",
             [("NEW YORK", "GPE"), ("NEW YORK", "GPE"), ("BOSTON", "GPE")],
-            [("NEW YORK", "GPE", (), 1), ("NEW YORK", "GPE", (), 1), ("BOSTON", "GPE", (), 1)],
+            # The table's rows, a score after each, are the teams.
+            [("NEW YORK", "GPE", (), 1), ("NEW YORK", "ORG", (), 1), ("BOSTON", "ORG", (), 1)],
         ),
         # One the model did not tag at all is found; its namesakes are that place.
         (
@@ -997,3 +998,115 @@ def test_tag_seed_speakers_resolve_to_their_people() -> None:
     for section in document["sections"]:
         written = [n for speaker in section["speakers"] for n in re.split(r", | and | & ", speaker)]
         assert [ids[i].split()[-1] for i in section["speaker_ids"]] == written
+
+
+# A place's bare name stands for the one team it opens, in a report naming two or more.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Denver Owls beat the Tulsa Hawks. Denver led. Tulsa's coach left.",
+            [
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Denver", "GPE"),
+                ("Tulsa", "GPE"),
+            ],
+            [
+                ("Denver Owls", "ORG", ("Denver",), 2),
+                ("Tulsa Hawks", "ORG", ("Tulsa",), 2),
+            ],
+        ),
+        # A team the model called by a place it found: "Korgan" is a place elsewhere.
+        (
+            "The Korgan Bears beat the Ohio Kites. Korgan won. Ohio lost in Korgan town.",
+            [
+                ("Korgan Bears", "ORG"),
+                ("Ohio Kites", "ORG"),
+                ("Korgan", "ORG"),
+                ("Ohio", "GPE"),
+                ("Korgan", "GPE"),
+            ],
+            [
+                ("Korgan Bears", "ORG", ("Korgan",), 2),
+                ("Ohio Kites", "ORG", ("Ohio",), 2),
+                ("Korgan", "GPE", (), 1),
+            ],
+        ),
+        # Not where the text means the place: after "in" or "at", or in a dateline.
+        (
+            "DAYTON, Ohio 1996-08-29\n\nIn Dayton, the Dayton Owls beat the Ohio Kites.",
+            [
+                ("DAYTON", "GPE"),
+                ("Ohio", "GPE"),
+                ("Dayton", "GPE"),
+                ("Dayton Owls", "ORG"),
+                ("Ohio Kites", "ORG"),
+            ],
+            [
+                ("Dayton", "GPE", ("DAYTON",), 2),
+                ("Ohio", "GPE", (), 1),
+                ("Dayton Owls", "ORG", (), 1),
+                ("Ohio Kites", "ORG", (), 1),
+            ],
+        ),
+        # Nor with one team named, two teams opened by one place, or a country's name.
+        (
+            "Denver is hot. The Denver Owls won.",
+            [("Denver", "GPE"), ("Denver Owls", "ORG")],
+            [("Denver", "GPE", (), 1), ("Denver Owls", "ORG", (), 1)],
+        ),
+        (
+            "The Denver Owls and the Denver Hawks met. Denver is hot.",
+            [("Denver Owls", "ORG"), ("Denver Hawks", "ORG"), ("Denver", "GPE")],
+            [
+                ("Denver Owls", "ORG", (), 1),
+                ("Denver Hawks", "ORG", (), 1),
+                ("Denver", "GPE", (), 1),
+            ],
+        ),
+        (
+            "The Kenya Lions beat the Tulsa Hawks. Kenya is dry.",
+            [("Kenya Lions", "ORG"), ("Tulsa Hawks", "ORG"), ("Kenya", "GPE")],
+            [
+                ("Kenya Lions", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+                ("Kenya", "GPE", (), 1),
+            ],
+        ),
+        # Nor a paper or a firm: no plural, or a paper's "Times".
+        (
+            "The Denver Times and the Tulsa Press said Denver is hot.",
+            [("Denver Times", "ORG"), ("Tulsa Press", "ORG"), ("Denver", "GPE")],
+            [
+                ("Denver Times", "ORG", (), 1),
+                ("Tulsa Press", "ORG", (), 1),
+                ("Denver", "GPE", (), 1),
+            ],
+        ),
+    ],
+)
+def test_tag_folds_a_place_into_the_team_it_names(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# A region's or city's name a score follows is a club in a results line, not the place.
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Leeds 250-6 declared.", "ORG"),
+        ("Tulsa 42 Denver 36", "ORG"),
+        ("Results:\nDayton 3/4\n", "ORG"),
+        # Not a country's or nation's name (its national team), a distance, nor a date.
+        ("Kenya 2 Chad 1", "GPE"),
+        ("Scotland 15-10", "GPE"),
+        ("Leeds 40 miles away.", "GPE"),
+        ("LEEDS 1996-08-30", "GPE"),
+        ("Leeds is dry.", "GPE"),
+    ],
+)
+def test_tag_a_place_a_score_follows_is_a_club(text: str, label: str) -> None:
+    name = text.removeprefix("Results:\n").split()[0]
+    assert _folded(text, [(name, "GPE")])[0][:2] == (name, label)
