@@ -29,6 +29,8 @@ _PROPER_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
 )
 # Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
+_SURNAME_MAX_WORDS = 4
+_SOUGHT_MAX_CHARS = 120
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
 _REGIONS = frozenset({"GPE", "LOC"})
@@ -613,7 +615,10 @@ def _surnames(tokens: Sequence[str]) -> list[tuple[str, ...]]:
     >>> _surnames(["bashar", "al-assad"])
     [('al-assad',), ('assad',)]
     """
-    tails = [tuple(tokens[i:]) for i in range(1, len(tokens))]
+    # A surname runs to a few words at most ("de la Cruz Ortega"): only the last few tails,
+    # so a run-on mention of thousands of words costs its length, not its square.
+    first = max(1, len(tokens) - _SURNAME_MAX_WORDS)
+    tails = [tuple(tokens[i:]) for i in range(first, len(tokens))]
     last = tokens[-1]
     for prefix in _NAME_PREFIXES:
         if last.startswith(prefix) and len(last) > len(prefix) + 1:
@@ -931,8 +936,10 @@ def _whole_names(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
     [(0, 7, 'Lee Ann'), (26, 29, 'Ann')]
     """
     # Each name is looked for only where a word equal to its first word stands: one pass
-    # over the text, not one per name (which grew with names x text on a long list).
-    wanted = set(names)
+    # over the text, not one per name (which grew with names x text on a long list). A
+    # "name" past a line's length is a model's run-on span: comparing it at each of its
+    # first word's places would cost its length each time.
+    wanted = {name for name in names if len(name) <= _SOUGHT_MAX_CHARS}
     lengths: dict[str, set[int]] = {}
     for name in wanted:
         head = _WORD.match(name)

@@ -83,6 +83,13 @@ def _tag(names: str, headline: bool = False) -> object:
     return tag(Segmented(cleaned, text, (), tuple(mentions)), ("PERSON",))
 
 
+def _tag_long_name(name: str) -> object:
+    """tag over one mention of thousands of words, as a model may emit over a run-on table."""
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(name),))
+    mention = Mention(0, len(name), name, "PERSON")
+    return tag(Segmented(cleaned, name, (), (mention,)), ("PERSON",))
+
+
 def _tag_acronyms(names: str) -> object:
     """tag over many organisations' names, then each by its initials in reverse order."""
     orgs = [f"{name} Union" for name in names.split("\n")]
@@ -195,6 +202,7 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "tag-headline-names": (lambda names: _tag(names, headline=True), lambda n: _names(n // 4)),
     "tag-acronyms": (_tag_acronyms, lambda n: _names(n // 4)),
     "tag-teams": (_tag_teams, lambda n: _names(n // 4)),
+    "tag-long-name": (_tag_long_name, lambda n: " ".join(["Hale"] * n)),
 }
 
 
