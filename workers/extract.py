@@ -133,7 +133,9 @@ def choose_body(tree: html.HtmlElement, url: str | None) -> Blocks:
     the default pass runs only when the baseline holds enough words to back it. When the two
     agree on a body and the baseline holds four times as much, both may have collapsed alike:
     trafilatura's full cascade then wins if it finds that much and the baseline agrees.
-    When neither finds anything, trafilatura's recall mode may.
+    A page laid out in a table, which precision mode keeps whole, gets the article cell
+    Readability finds in it when that reads as prose. When neither finds anything,
+    trafilatura's recall mode may.
     """
     precise = trafilatura_blocks(tree, url, "precision")
     words = max(_words(precise), 1)
