@@ -28,9 +28,11 @@ _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", 
 _PROPER_LABELS = frozenset(
     {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
 )
-# Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
+# The most words a surname has ("de la Cruz Ortega"), and the longest name looked for again
+# in the text: longer is a model's run-on span, and each would cost its length per place.
 _SURNAME_MAX_WORDS = 4
 _SOUGHT_MAX_CHARS = 120
+# Labels a surname can be mis-tagged as and still be folded into a PERSON's full name.
 _SURNAME_MISLABELS = frozenset({"PERSON", "ORG", "PRODUCT", "WORK_OF_ART", "FAC", "NORP"})
 _PLACES = frozenset({"GPE", "LOC", "FAC"})
 _REGIONS = frozenset({"GPE", "LOC"})
