@@ -89,8 +89,10 @@ def html_corpus(count: int, english: bool = False) -> list[Input]:
     return _cycle(bases, count, lambda copy, _: f"\n<!-- benchmark copy {copy} -->\n", "html")
 
 
+@lru_cache(maxsize=2)
 def english_bases(bases: tuple[tuple[str, str], ...], ext: str) -> tuple[tuple[str, str], ...]:
-    """The bases docflow's own language stage reads as English, after its own cleaning."""
+    """The bases docflow's own language stage reads as English, after its own cleaning;
+    cleaned once per process (the corpus and its description both ask)."""
     settings = Settings()
     kept = []
     for name, text in bases:
