@@ -172,11 +172,3 @@ def _segment(
     for (_, layout, timings), _ in zip(laid_out, found, strict=True):
         timings["segment"] += spent["segment"] * len(layout.text) / total
     return found
-
-
-def enrich(raw: RawDocument, settings: Settings) -> dict[str, Any]:
-    """Run every stage on one document; a DocflowError says which stage gave up and why."""
-    (result,) = enrich_all([raw], settings)
-    if isinstance(result, DocflowError):
-        raise result
-    return result

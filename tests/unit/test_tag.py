@@ -14,7 +14,7 @@ from workers.model import (
     Segmented,
     Source,
 )
-from workers.pipeline import enrich
+from workers.pipeline import enrich_all
 from workers.settings import DEFAULT_LABELS, get_settings
 from workers.tag import gazetteer, tag, trim
 
@@ -974,7 +974,8 @@ def test_tag_speakers_are_people_with_their_labels_as_mentions(
 
 
 def test_tag_seed_speakers_resolve_to_their_people() -> None:
-    document = enrich(RawDocument(Source(SEED.name), SEED.read_bytes()), get_settings())
+    (document,) = enrich_all([RawDocument(Source(SEED.name), SEED.read_bytes())], get_settings())
+    assert isinstance(document, dict), document
     people = {e["text"]: e for e in document["entities"]}
     text = document["text"]
     for name in ("Andrew Scobell", "Heather Ashby", "Mary Glantz", "Jennifer Staats"):
