@@ -6,6 +6,7 @@ compares the times: linear work grows about 8x, quadratic 64x. A ratio, not a ti
 because these machines are shared and noisy.
 """
 
+import gc
 import time
 from collections.abc import Callable
 
@@ -207,13 +208,24 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
 
 
 def _seconds(function: Callable[[str], object], text: str) -> float:
-    """Best of three runs: the least disturbed by the machine's other work."""
+    """Best of three runs, the collector held off: the least disturbed by other work."""
     best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        function(text)
-        best = min(best, time.perf_counter() - started)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            started = time.perf_counter()
+            function(text)
+            best = min(best, time.perf_counter() - started)
+    finally:
+        gc.enable()
     return best
+
+
+# A ratio over the bound is measured again, this many times in all, before the case fails:
+# a busy machine can slow one measurement past the bound, but not every one, while work
+# that grows quadratically measures about 64x each time.
+ROUNDS = 3
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -221,10 +233,15 @@ def test_linear_time_grows_no_faster_than_the_input(name: str) -> None:
     function, build = CASES[name]
     function(build(100))  # warm caches (compiled patterns, lazy imports) before timing
     n = 1_000
-    while (small := _seconds(function, build(n))) < MIN_SECONDS and n < 1_000_000:
+    while _seconds(function, build(n)) < MIN_SECONDS and n < 1_000_000:
         n *= 2
-    ratio = _seconds(function, build(8 * n)) / small
-    assert ratio < MAX_RATIO, f"{name}: 8x the input took {ratio:.1f}x the time"
+    small_text, large_text = build(n), build(8 * n)
+    ratios = []
+    for _ in range(ROUNDS):
+        ratios.append(_seconds(function, large_text) / _seconds(function, small_text))
+        if ratios[-1] < MAX_RATIO:
+            break
+    assert min(ratios) < MAX_RATIO, f"{name}: 8x the input took {min(ratios):.1f}x the time"
 
 
 def _commented_page(comments: int) -> str:
