@@ -12,9 +12,9 @@ from spacy.language import Language
 from workers.language import identify
 from workers.model import Cleaned, Segmented, Tagged
 from workers.nlp import load_model, resolve_models
+from workers.resolve import tag
 from workers.segment import lay_out, segment_all
 from workers.settings import Settings
-from workers.tag import tag
 
 T = TypeVar("T")
 ROUND_SIZE = 20

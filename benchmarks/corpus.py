@@ -18,10 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from workers.clean import clean
+from workers.decode import decode
 from workers.errors import DocflowError
 from workers.language import identify
 from workers.model import Cleaned, RawDocument, Source
-from workers.read import decode
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,9 +35,9 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from workers.clean import clean
+from workers.decode import decode
 from workers.errors import DocflowError
 from workers.model import Cleaned, Decoded, RawDocument, Source
-from workers.read import decode
 from workers.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data"

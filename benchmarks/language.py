@@ -23,10 +23,10 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a s
 
 from benchmarks.common import setup_logging, table
 from workers.clean import clean
+from workers.decode import decode
 from workers.errors import DocflowError
 from workers.language import identify
 from workers.model import RawDocument, Source
-from workers.read import decode
 from workers.segment import PARAGRAPH_BREAK
 from workers.settings import get_settings
 

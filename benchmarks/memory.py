@@ -5,7 +5,7 @@ Usage: python benchmarks/memory.py [--docs N] [--warm-up W] [--french-every K]
        (full size: --docs 5000)
 
 The process loads the model, enriches W documents (warm-up), then keeps going to N, each
-through tasks.jobs.process_key over LocalStores like a worker. Every document carries a
+through workers.batch.process_key over LocalStores like a worker. Every document carries a
 paragraph of synthetic names and words no other has. Every K-th document (4th by default;
 0 for none) is a French article of tests/fixtures/languages instead, so the process holds
 both the English and the French model, each with its own vocabulary, as a worker that
@@ -31,10 +31,11 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a s
 
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
 from benchmarks.corpus import Input, describe, varied_input, varied_paragraph
-from tasks.jobs import process_key
 from workers import nlp as nlp_module
+from workers.batch import process_key
+from workers.local import LocalStore
+from workers.outputs import ENRICHED_PREFIX, output_key
 from workers.settings import get_settings
-from workers.store import ENRICHED_PREFIX, LocalStore, output_key
 
 DEFAULT_DOCS = 1000
 FULL_DOCS = 5000

@@ -3,7 +3,7 @@
 Usage: python benchmarks/pipeline.py [--docs N] [--corpus plain|html ...] [--round R]
        [--english] [--no-scaling] [-v]   (full size: --docs 500)
 
-Whole pipeline: tasks.jobs.process_keys over a LocalStore inbox and outbox in a temporary
+Whole pipeline: workers.batch.process_keys over a LocalStore inbox and outbox in a temporary
 folder, in batches of DOCFLOW_BATCH_DOCS exactly as `docflow run` does (per input: head,
 read, decode, clean; the model once per batch; per input: tag, render, serialise, write
 with metadata). NLP stage: segment + tag on the same documents, cleaned beforehand, in
@@ -16,7 +16,7 @@ and adds a third side to the alternating rounds: the whole pipeline with the lan
 replaced by a declaration of English, as docflow ran before it identified languages. Its
 ratio is what language support costs an English document.
 
-Scaling: `docflow run`'s batches (tasks.local.run_batches, worker processes that load the
+Scaling: `docflow run`'s batches (workers.embedded.run_batches, worker processes that load the
 model once each) over the same inputs with --jobs 1, 2, 2 and 1, forced, each timed from
 the pool's start to its last output; the ratio is how much faster two processes are.
 """
@@ -42,12 +42,13 @@ from benchmarks.corpus import (
     plain_corpus,
     write_inputs,
 )
-from tasks.jobs import Outcome, process_key, process_keys
-from tasks.local import run_batches
 from workers import pipeline
+from workers.batch import Outcome, process_key, process_keys
+from workers.embedded import run_batches
+from workers.local import LocalStore
 from workers.model import Cleaned
+from workers.outputs import ENRICHED_PREFIX, output_key
 from workers.settings import get_settings
-from workers.store import ENRICHED_PREFIX, LocalStore, output_key
 
 DEFAULT_DOCS = 100
 CORPORA: dict[str, Callable[..., list[Input]]] = {"plain": plain_corpus, "html": html_corpus}

@@ -11,7 +11,7 @@ S3 server (a process of its own, so it does not share the GIL with this client),
   of N plain-text articles to the ingest bucket) and `docflow sweep` (process_batch tasks
   of DOCFLOW_BATCH_DOCS keys each) until the worker has logged the last output written;
 - in-process: c forked processes, each with its model loaded, running
-  tasks.jobs.process_keys over local folders on the same N documents, in batches of
+  workers.batch.process_keys over local folders on the same N documents, in batches of
   DOCFLOW_BATCH_DOCS as `docflow run` does.
 
 It reports docs/s of both, their ratio, the 2-vs-1 scaling, and the CPU seconds the moto
@@ -49,7 +49,6 @@ from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, t
 from benchmarks.corpus import ROOT, describe, plain_corpus, write_inputs
 from tasks.app import app
 from tasks.enqueue import chunks
-from tasks.jobs import Outcome, process_key, process_keys
 from tasks.service import start_sweep
 from tasks.submit import submit
 from tests.events import access_event
@@ -63,8 +62,9 @@ from tests.integration.conftest import (
     start,
     wait_for,
 )
+from workers.batch import Outcome, process_key, process_keys
+from workers.local import LocalStore
 from workers.settings import Settings, get_settings
-from workers.store import LocalStore
 
 DEFAULT_DOCS = 60
 LATENCY_DOCS = 50

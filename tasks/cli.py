@@ -25,14 +25,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from workers.local import LocalStore
 from workers.settings import Settings, get_settings
-from workers.store import LocalStore
 
 # Each verb imports what it runs on itself: `run` must work with no broker reachable or
 # installed, and the service's modules build the Celery app and check its settings.
 if TYPE_CHECKING:
-    from tasks.jobs import Outcome
     from tasks.status import Status
+    from workers.batch import Outcome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(stderr=True)
@@ -99,7 +99,7 @@ def run(
     ] = None,
 ) -> None:
     """Process files with no broker and no S3; outputs go to OUT/enriched|failed."""
-    from tasks.local import run_batches  # noqa: PLC0415
+    from workers.embedded import run_batches  # noqa: PLC0415
 
     settings = get_settings()
     inputs = list(local_inputs(paths))
@@ -235,8 +235,8 @@ def reprocess(
     force: Annotated[bool, typer.Option("--force", help="Redo outputs that are current")] = False,
 ) -> None:
     """Queue processing for a selection of inputs (exactly one of the selectors)."""
-    from tasks.selection import Selection  # noqa: PLC0415
     from tasks.service import start_reprocess  # noqa: PLC0415
+    from workers.selection import Selection  # noqa: PLC0415
 
     try:
         selection = Selection(key=key, prefix=prefix, stale=stale, failed=failed, all=all_)

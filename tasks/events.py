@@ -13,8 +13,8 @@ from kombu.exceptions import OperationalError
 
 from tasks.broker import redis_client
 from tasks.service import ingest
+from workers.outputs import OUTPUT_PREFIXES
 from workers.settings import Settings
-from workers.store import OUTPUT_PREFIXES
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The Celery tasks: thin wrappers that pass keys to tasks.jobs and record what happened."""
+"""The Celery tasks: thin wrappers that pass keys to workers.batch and record what happened."""
 
 import hashlib
 import logging
@@ -16,19 +16,12 @@ from kombu.exceptions import OperationalError
 from tasks.app import PROCESS_QUEUE, task
 from tasks.deliveries import delivery
 from tasks.enqueue import enqueue
-from tasks.jobs import Outcome, process_key, process_keys, record_failure, source_of
-from tasks.selection import (
-    Selection,
-    SelectionError,
-    Verdict,
-    from_options,
-    input_and_current,
-    select,
-    unprocessed,
-)
+from workers.batch import Outcome, process_key, process_keys, record_failure
 from workers.errors import Code, DocflowError
 from workers.model import Source
+from workers.outputs import input_and_current, source_of
 from workers.s3 import s3_store
+from workers.selection import Selection, SelectionError, Verdict, from_options, select, unprocessed
 from workers.settings import Settings, get_settings
 from workers.store import ObjectInfo, Store
 

@@ -11,9 +11,11 @@ from tasks.app import INGEST_QUEUE, PROCESS_QUEUE, app
 from tasks.broker import queue_depth, redis_client
 from tasks.faults import FaultError, check_endpoint, explain
 from workers.errors import Code, DocflowError
+from workers.outputs import ENRICHED_PREFIX, FAILED_PREFIX, input_key
+from workers.overlap import overlapped
 from workers.s3 import s3_store
 from workers.settings import Settings
-from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, Store, input_key, overlapped
+from workers.store import Store
 
 log = logging.getLogger(__name__)
 

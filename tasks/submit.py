@@ -4,9 +4,10 @@ import logging
 import mimetypes
 from collections.abc import Callable, Iterable
 
+from workers.local import LocalStore
+from workers.overlap import overlapped
 from workers.s3 import s3_store
 from workers.settings import Settings
-from workers.store import LocalStore, overlapped
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from workers.write import validate
+from workers.render import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

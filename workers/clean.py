@@ -2,12 +2,12 @@
 
 from dataclasses import replace
 
+from workers.decode import fix_text
 from workers.errors import Code, DocflowError
 from workers.extract import Extraction, extract_html, extract_xml
 from workers.masthead import read_masthead
 from workers.model import Block, Cleaned, Decoded, Removed
-from workers.read import fix_text
-from workers.textclean import (
+from workers.residue import (
     FILTERS,
     Blocks,
     Cut,

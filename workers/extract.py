@@ -18,7 +18,7 @@ from trafilatura.xml import xmltotxt
 from workers.errors import DocflowError
 from workers.model import Block, BlockKind, Metadata, Removed
 from workers.parsers import parse_html, parse_xml
-from workers.textclean import Blocks, Cut, byline_names_in, squash
+from workers.residue import Blocks, Cut, byline_names_in, squash
 
 Mode = Literal["precision", "default", "recall"]
 # trafilatura's three settings, never with reader comments (they are not the article).

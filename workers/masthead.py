@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workers.model import Block, Metadata, Removed
-from workers.textclean import MONTHS, Blocks, byline_names
+from workers.residue import MONTHS, Blocks, byline_names
 
 # How far into a plain-text article a title, byline or date line may stand.
 MASTHEAD_LINES = 6

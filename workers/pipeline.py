@@ -11,15 +11,15 @@ from spacy.util import get_package_version
 
 from workers import __version__
 from workers.clean import clean
+from workers.decode import decode
 from workers.errors import Code, DocflowError
 from workers.language import identify, load_identifier
 from workers.model import ModelInfo, PipelineInfo, RawDocument, Segmented
 from workers.nlp import load_model, model_for, resolve_models
-from workers.read import decode
+from workers.render import now_iso, render
+from workers.resolve import country_codes, gazetteer, tag
 from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
-from workers.tag import country_codes, gazetteer, tag
-from workers.write import now_iso, render
 
 T = TypeVar("T")
 Enriched = dict[str, Any] | DocflowError

@@ -25,11 +25,11 @@ import pytest
 import redis
 from botocore.exceptions import ClientError
 
-from tasks.jobs import process_key
 from tests.conftest import ROOT
 from tests.events import access_event
+from workers.batch import process_key
+from workers.local import LocalStore
 from workers.settings import Settings
-from workers.store import LocalStore
 
 T = TypeVar("T")
 

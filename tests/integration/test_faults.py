@@ -32,8 +32,8 @@ from tests.integration.conftest import (
     comparable,
     wait_for,
 )
-from workers.store import LocalStore
-from workers.write import validate
+from workers.local import LocalStore
+from workers.render import validate
 
 pytestmark = pytest.mark.integration
 

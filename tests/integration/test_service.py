@@ -16,7 +16,7 @@ from tasks.deliveries import counter_key
 from tests.conftest import SEEDS, check_enriched
 from tests.events import access_event
 from tests.integration.conftest import CELERY, DOCFLOW, FLOWER_LOGIN, ROOT, Stack, wait_for
-from workers.write import validate
+from workers.render import validate
 
 pytestmark = pytest.mark.integration
 

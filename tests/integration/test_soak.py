@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import SEEDS, check_enriched
 from tests.events import access_event
 from tests.integration.conftest import Service, comparable, wait_for
-from workers.write import validate
+from workers.render import validate
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """Hostile input: each file ends as a coded failure record or a clean enriched document.
 
-Every case runs through tasks.jobs.process_key (the body of `docflow run` and of the Celery
+Every case runs through workers.batch.process_key (the body of `docflow run` and of the Celery
 task) on a LocalStore, in a forked child of this process, so a crash shows up as a failed
 case rather than a dead test run, and the child's peak memory is its own to measure. The
 memory bound is a generous sanity check, not a benchmark.
@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from tasks.jobs import process_key
 from tests.conftest import check_enriched
+from workers.batch import process_key
+from workers.local import LocalStore
 from workers.nlp import load_model
 from workers.pipeline import current_config
+from workers.render import validate
 from workers.settings import Settings
-from workers.store import LocalStore
-from workers.write import validate
 
 CANARY = "docflow-canary-5e0c1d"
 # Far above what a document needs (about 200 MB here), far below what would hurt a worker.

@@ -15,11 +15,12 @@ from tasks.cli import app
 from tests.conftest import ROOT, check_enriched
 from workers import pipeline as pipeline_module
 from workers.language import SAMPLE_CHARS, identify_text, sample
+from workers.local import LocalStore
 from workers.model import Block, Cleaned, Metadata, RawDocument, Segmented, Source
+from workers.outputs import ENRICHED_PREFIX, output_key
 from workers.pipeline import current_config, enrich_all
 from workers.segment import Layout, segment_all
 from workers.settings import Settings, get_settings
-from workers.store import ENRICHED_PREFIX, LocalStore, output_key
 
 FIXTURES = ROOT / "tests" / "fixtures" / "languages"
 # Each fixture is an article written for these tests, named <language>_<topic>.<ext>.

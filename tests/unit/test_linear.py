@@ -14,6 +14,7 @@ import pytest
 import spacy
 
 from workers.clean import clean
+from workers.decode import decode, normalise
 from workers.errors import DocflowError
 from workers.model import (
     Block,
@@ -27,12 +28,11 @@ from workers.model import (
     Source,
 )
 from workers.parsers import parse_html, without_internal_subset
-from workers.read import decode, normalise
+from workers.residue import byline_names, byline_names_in, residue_kind, run_filters
+from workers.resolve import tag
 from workers.segment import lay_out
 from workers.sentences import sentence_spans
 from workers.settings import Settings
-from workers.tag import tag
-from workers.textclean import byline_names, byline_names_in, residue_kind, run_filters
 
 # 8x the input may cost at most this many times the time: linear is 8, quadratic 64.
 MAX_RATIO = 20

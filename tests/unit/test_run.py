@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from tasks.cli import app
 from tests.conftest import SEEDS, check_enriched
-from workers.read import doc_id_of
+from workers.decode import doc_id_of
+from workers.render import validate
 from workers.settings import get_settings
-from workers.write import validate
 
 runner = CliRunner()
 SEED = "000_3f1d083b70fe61c9.txt"

@@ -4,10 +4,10 @@ import spacy
 from workers.errors import Code, DocflowError
 from workers.model import Block, Cleaned, Metadata, Source
 from workers.nlp import blank_model, load_model, resolve_models
+from workers.resolve import tag
 from workers.segment import lay_out, segment, segment_all
 from workers.sentences import sentence_spans
 from workers.settings import DEFAULT_LABELS, get_settings
-from workers.tag import tag
 
 _BLANK = spacy.blank("en")
 

@@ -4,17 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from tasks.jobs import write_output
-from tasks.selection import (
-    Selection,
-    SelectionError,
-    from_options,
+from workers.local import LocalStore
+from workers.outputs import (
+    ENRICHED_PREFIX,
+    FAILED_PREFIX,
     input_and_current,
-    select,
-    unprocessed,
+    output_key,
+    write_output,
 )
+from workers.selection import Selection, SelectionError, from_options, select, unprocessed
 from workers.settings import Settings
-from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, LocalStore, output_key
 
 SETTINGS = Settings()
 # Input key -> which output it has: none, current (this etag), stale (another etag), failed.

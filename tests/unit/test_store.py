@@ -13,15 +13,11 @@ import pytest
 from moto import mock_aws
 
 from workers.errors import Code, DocflowError
+from workers.local import LocalStore
+from workers.outputs import ENRICHED_PREFIX, input_key, output_key
+from workers.overlap import overlapped
 from workers.s3 import S3Store
-from workers.store import (
-    ENRICHED_PREFIX,
-    LocalStore,
-    Store,
-    input_key,
-    output_key,
-    overlapped,
-)
+from workers.store import Store
 
 KEY = "a/b c+d%é.txt"
 

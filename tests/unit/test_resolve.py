@@ -15,8 +15,8 @@ from workers.model import (
     Source,
 )
 from workers.pipeline import enrich_all
+from workers.resolve import gazetteer, tag, trim
 from workers.settings import DEFAULT_LABELS, get_settings
-from workers.tag import gazetteer, tag, trim
 
 SEED = SEEDS / "000_3f1d083b70fe61c9.txt"
 

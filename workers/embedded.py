@@ -8,14 +8,14 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from tasks.jobs import Outcome, process_keys, record_failure
+from workers.batch import Outcome, process_keys, record_failure
+from workers.decode import doc_id_of
 from workers.errors import Code, DocflowError
+from workers.local import LocalStore
 from workers.model import Source
 from workers.pipeline import warm
 from workers.pool import Done, Lost, Pool, TimedOut
-from workers.read import doc_id_of
 from workers.settings import Settings
-from workers.store import LocalStore
 
 log = logging.getLogger(__name__)
 

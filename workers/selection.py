@@ -1,23 +1,21 @@
 """Which inputs need work: the sweep's missing-or-older rule and reprocess's selectors."""
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import partial
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from tasks.jobs import is_current
-from workers.settings import Settings
-from workers.store import (
+from workers.outputs import (
     ENRICHED_PREFIX,
     FAILED_PREFIX,
     OUTPUT_PREFIXES,
-    ObjectInfo,
-    Store,
+    has_current_output,
     input_key,
+    is_current,
     output_key,
-    overlapped,
 )
+from workers.settings import Settings
+from workers.store import ObjectInfo, Store
 
 
 class SelectionError(ValueError):
@@ -80,33 +78,6 @@ def from_options(args: Sequence[object], options: Mapping[str, object]) -> tuple
 def inputs(inbox: Store, prefix: str = "") -> Iterator[ObjectInfo]:
     """Input objects under prefix, never docflow's own outputs if they share the bucket."""
     return (info for info in inbox.list(prefix) if not info.key.startswith(OUTPUT_PREFIXES))
-
-
-def has_current_output(outbox: Store, key: str, etag: str, settings: Settings) -> bool:
-    """True when an enriched document or a failure record was made from this etag today."""
-    heads = overlapped(outbox.head, [output_key(prefix, key) for prefix in OUTPUT_PREFIXES])
-    return any(is_current(output, etag, settings) for output in heads)
-
-
-class Looked(NamedTuple):
-    """What ingest's HEADs found of one input and its outputs."""
-
-    info: ObjectInfo | None  # the input; None when it is gone
-    current: bool  # an enriched document or failure record was made from this input
-    recorded: bool  # a failure record exists, current or not
-
-
-def input_and_current(inbox: Store, outbox: Store, key: str, settings: Settings) -> Looked:
-    """The input's HEAD and what its outputs say of it: three HEADs in flight."""
-    # Each HEAD is a round trip: on the event path, asking all at once is latency saved.
-    calls: list[Callable[[], ObjectInfo | None]] = [
-        partial(inbox.head, key),
-        *(partial(outbox.head, output_key(prefix, key)) for prefix in OUTPUT_PREFIXES),
-    ]
-    info, *outputs = overlapped(lambda call: call(), calls)
-    current = info is not None and any(is_current(o, info.etag, settings) for o in outputs)
-    recorded = outputs[OUTPUT_PREFIXES.index(FAILED_PREFIX)] is not None
-    return Looked(info, current, recorded)
 
 
 def select(

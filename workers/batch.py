@@ -1,4 +1,4 @@
-"""The body of every ingest: fetch by key, skip if current, enrich, write whole. No Celery here."""
+"""The body of every job over keys: fetch, skip if current, enrich, write whole, settle."""
 
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -7,31 +7,26 @@ from typing import Literal
 
 from workers.errors import Code, DocflowError
 from workers.model import RawDocument, Source
-from workers.pipeline import Enriched, current_config, enrich_all
-from workers.settings import Settings
-from workers.store import (
+from workers.outputs import (
     ENRICHED_PREFIX,
     FAILED_PREFIX,
-    ObjectInfo,
-    Store,
+    META_LANGUAGE,
+    META_MODEL,
+    is_current,
     output_key,
-    overlapped,
+    source_of,
+    write_output,
 )
-from workers.write import JSON_TYPE, dumps, failure_record
+from workers.overlap import overlapped
+from workers.pipeline import Enriched, enrich_all
+from workers.render import dumps, failure_record
+from workers.settings import Settings
+from workers.store import ObjectInfo, Store
 
 log = logging.getLogger(__name__)
 
 Status = Literal["enriched", "failed", "skipped", "missing"]
 _CURRENT = ("enriched", "skipped")  # outcomes that leave a current output behind
-
-# Object metadata on every output, so freshness is known from a HEAD, not a download.
-META_ETAG = "source-etag"
-META_CONFIG = "config-hash"
-META_VERSION = "docflow-version"
-# On every enriched output: its language and the model that tagged it ("" for none), so
-# `docflow status` can count the documents no model read, by language, from a HEAD.
-META_LANGUAGE = "language"
-META_MODEL = "spacy-model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,33 +40,6 @@ class Outcome:
     message: str | None = None  # a failure's own words, as in its record
     # The language of a document written with no model for it ("" when none was told).
     no_model: str | None = None
-
-
-def is_current(output: ObjectInfo | None, etag: str, settings: Settings) -> bool:
-    """True when an output was made from this etag with today's config and code."""
-    if output is None:
-        return False
-    config = current_config(settings)
-    meta = output.metadata
-    return (
-        meta.get(META_ETAG) == etag
-        and meta.get(META_CONFIG) == config.config_hash
-        and meta.get(META_VERSION) == config.version
-    )
-
-
-def source_of(info: ObjectInfo, bucket: str | None) -> Source:
-    """The source block of an output, from what the store says of the input."""
-    if bucket is None:
-        return Source(key=info.key)
-    return Source(
-        key=info.key,
-        bucket=bucket,
-        etag=info.etag,
-        size=info.size,
-        content_type=info.content_type,
-        last_modified=info.last_modified,
-    )
 
 
 def process_key(
@@ -281,24 +249,3 @@ def record_failure(
     write_output(outbox, FAILED_PREFIX, source.key, dumps(record), etag, settings=settings)
     log.warning("failed %s: %s at %s: %s", source.key, error.code, error.stage, error.message)
     return Outcome(source.key, "failed", code=str(error.code), message=error.message)
-
-
-def write_output(
-    outbox: Store,
-    prefix: str,
-    key: str,
-    body: bytes,
-    etag: str,
-    *,
-    settings: Settings,
-    **described: str,
-) -> None:
-    """Put one output whole, tagged with what it was made from (and described, if given)."""
-    config = current_config(settings)
-    metadata = {
-        META_ETAG: etag,
-        META_CONFIG: config.config_hash,
-        META_VERSION: config.version,
-        **described,
-    }
-    outbox.put(output_key(prefix, key), body, JSON_TYPE, metadata)

@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from workers.decode import decode, normalise, sniff_kind
 from workers.errors import Code, DocflowError
 from workers.model import RawDocument, Removed, Source
-from workers.read import decode, normalise, sniff_kind
 from workers.settings import Settings
 
 SETTINGS = Settings(max_input_bytes=200_000, max_text_chars=150_000)

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from spacy.language import Language
 
-from tasks.jobs import Outcome, process_key, process_keys
 from workers import pipeline
+from workers.batch import Outcome, process_key, process_keys
 from workers.errors import Code, DocflowError
+from workers.local import LocalStore
 from workers.model import Segmented
+from workers.outputs import ENRICHED_PREFIX, FAILED_PREFIX, output_key
 from workers.segment import Layout
 from workers.settings import get_settings
-from workers.store import ENRICHED_PREFIX, FAILED_PREFIX, LocalStore, ObjectInfo, output_key
+from workers.store import ObjectInfo
 
 ARTICLE = (
     "Angela Merkel met Emmanuel Macron in Paris on Monday. The two leaders spoke for an hour "

@@ -3,7 +3,7 @@
 import pytest
 
 from workers.model import Block, Removed
-from workers.textclean import (
+from workers.residue import (
     Blocks,
     byline_names,
     byline_names_in,
