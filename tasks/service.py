@@ -2,9 +2,8 @@
 
 import hashlib
 import logging
-import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -16,8 +15,9 @@ from kombu.exceptions import OperationalError
 from tasks.app import PROCESS_QUEUE, task
 from tasks.deliveries import delivery
 from tasks.enqueue import enqueue
+from tasks.policy import DocflowTask, DocumentFailedError
 from workers.batch import Outcome, process_key, process_keys, record_failure
-from workers.errors import Code, DocflowError
+from workers.errors import Code, DocflowError, TransientError, timeout_error
 from workers.model import Source
 from workers.outputs import input_and_current, source_of
 from workers.s3 import s3_store
@@ -43,72 +43,29 @@ def stores(settings: Settings) -> tuple[Store, Store]:
     return s3_store(settings.ingest_bucket, settings), s3_store(settings.output_bucket, settings)
 
 
-@contextmanager
-def _retrying(task: Any, key: str, settings: Settings) -> Iterator[None]:
-    """Turn a transient DocflowError into a Celery retry with jittered exponential backoff."""
-    try:
-        yield
-    except DocflowError as error:
-        if not error.transient:
-            raise
-        countdown = backoff(
-            settings.retry_backoff, task.request.retries, settings.retry_backoff_max
-        )
-        log.warning("%s: %s; retry %d in %.1f s", key, error, task.request.retries + 1, countdown)
-        # One run past the attempt budget, for when the failure record itself could not be
-        # written; after that the sweep finds the input again once storage is back.
-        raise task.retry(
-            exc=error, countdown=countdown, max_retries=settings.max_attempts
-        ) from error
+class _Ingest(DocflowTask):
+    def out_of_attempts(
+        self, error: TransientError, attempts: int, call: Mapping[str, Any]
+    ) -> None:
+        """Hand the key to process: dropping the event would leave it without any output
+        until a sweep, while process has attempts of its own and ends with a record."""
+        key = call["key"]
+        log.warning("ingest %s: %s; out of attempts, queueing process anyway", key, error)
+        process.delay(key)
 
 
-def backoff(first: float, retries: int, longest: float) -> float:
-    """Seconds before retry retries + 1: first doubled per retry up to longest, jittered.
-
-    Equal jitter: between half and all of that delay. Documents failing together still
-    spread out, but the attempts can never all come at once, as full jitter (anywhere from
-    0) lets them, which spent the whole budget inside a three-second S3 outage. With the
-    defaults, ingest and process together wait at least 6 s before a STORAGE record, and
-    10 s before they leave a document whose record could not be written to the sweep.
-    """
-    delay = min(longest, first * 2.0**retries)
-    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 (spacing, not secrecy)
-
-
-def _existing(inbox: Store, key: str, stage: str) -> ObjectInfo | None:
-    info = inbox.head(key)
-    if info is None:
-        log.info("%s %s: no such object (deleted?)", stage, key)
-    return info
-
-
-def _out_of_attempts(task: Any, error: DocflowError, settings: Settings) -> bool:
-    """True for a transient error on the last attempt the budget allows."""
-    return error.transient and task.request.retries + 1 >= settings.max_attempts
-
-
-@task(name="docflow.ingest", bind=True)
+@task(name="docflow.ingest", bind=True, base=_Ingest)
 def ingest(self: Any, key: str, etag: str | None = None) -> str:
     """Queue processing of one input unless it is gone or already has a current output."""
     settings = get_settings()
     inbox, outbox = stores(settings)
-    with _retrying(self, key, settings):
-        try:
-            info, current, recorded = input_and_current(inbox, outbox, key, settings)
-            if info is None:
-                log.info("ingest %s: no such object (deleted?)", key)
-                return "missing"
-            if current:
-                log.info("ingest %s: output is current for etag %s", key, info.etag)
-                return "skipped"
-        except DocflowError as error:
-            if not _out_of_attempts(self, error, settings):
-                raise
-            # Dropping the event here would leave the input without any output until a
-            # sweep; process has attempts of its own and ends with a failure record.
-            log.warning("ingest %s: %s; out of attempts, queueing process anyway", key, error)
-            process.delay(key)
-            return "queued"
+    info, current, recorded = input_and_current(inbox, outbox, key, settings)
+    if info is None:
+        log.info("ingest %s: no such object (deleted?)", key)
+        return "missing"
+    if current:
+        log.info("ingest %s: output is current for etag %s", key, info.etag)
+        return "skipped"
     if etag is not None and etag != info.etag:
         log.info("ingest %s: event for etag %s, processing the newer %s", key, etag, info.etag)
     # What these HEADs saw goes on with the key, so process asks S3 none of it again.
@@ -146,18 +103,6 @@ def _seen(key: str, seen: dict[str, Any]) -> tuple[ObjectInfo, bool]:
     ), seen["recorded"]
 
 
-class DocumentFailedError(Exception):
-    """Documents that ended as failure records: their task ends in FAILURE, naming each code.
-
-    Raised only after every record is written, and acknowledged like any other outcome
-    (task_acks_on_failure): the record is the outcome, so nothing retries or redelivers it.
-    """
-
-
-# Celery logs an expected exception in one line, without a traceback: it is no bug.
-_FAILS = {"throws": (DocumentFailedError,)}
-
-
 def describe(outcome: Outcome) -> str:
     """One key's outcome in words: enriched, skipped (current), missing, or failed CODE: why."""
     if outcome.status == "failed":
@@ -167,7 +112,31 @@ def describe(outcome: Outcome) -> str:
     return outcome.status
 
 
-@task(name="docflow.process", bind=True, **_FAILS)
+class _Process(DocflowTask):
+    def out_of_attempts(
+        self, error: TransientError, attempts: int, call: Mapping[str, Any]
+    ) -> None:
+        """The STORAGE record, so the document shows under failed/ and `reprocess --failed`
+        finds it once storage is back; if even that cannot be written, the sweep will."""
+        key, seen, settings = call["key"], call["seen"], get_settings()
+        inbox, outbox = stores(settings)
+        info = _seen(key, seen)[0] if seen is not None else None
+        source = source_of(info, inbox.bucket) if info else Source(key=key, bucket=inbox.bucket)
+        try:
+            record_failure(
+                outbox,
+                source,
+                info.etag if info else "",
+                error,
+                doc_id=None,
+                attempts=attempts,
+                settings=settings,
+            )
+        except TransientError as unwritten:
+            log.warning("process %s: no record either (%s); the sweep finds it", key, unwritten)
+
+
+@task(name="docflow.process", bind=True, base=_Process)
 def process(
     self: Any,
     key: str,
@@ -184,48 +153,35 @@ def process(
     """
     settings = get_settings()
     inbox, outbox = stores(settings)
-    attempt = self.request.retries + 1
     recorded = True
-    with _retrying(self, key, settings), _broker_lost(key):
-        try:
-            if seen is None:
-                info = _existing(inbox, key, "process")
-                if info is None:
-                    return "missing"
-            else:
-                info, recorded = _seen(key, seen)
-            outcome = _deliver(
-                inbox,
-                outbox,
-                info,
-                settings,
-                attempt=attempt,
-                force=force,
-                stale=stale or seen is not None,
-                recorded=recorded,
-            )
-        except DocflowError as error:
-            if not _out_of_attempts(self, error, settings):
-                raise
-            # The input could not even be looked at: record that, so the document shows up
-            # under failed/ and `reprocess --failed` finds it once storage is back. If this
-            # write fails too, _retrying allows one more run, and then the sweep finds it.
-            source = Source(key=key, bucket=inbox.bucket)
-            outcome = record_failure(
-                outbox, source, "", error, doc_id=None, attempts=attempt, settings=settings
-            )
+    with _broker_lost(key):
+        if seen is None:
+            info = inbox.head(key)
+            if info is None:
+                log.info("process %s: no such object (deleted?)", key)
+                return "missing"
+        else:
+            info, recorded = _seen(key, seen)
+        outcome = _deliver(
+            self,
+            inbox,
+            outbox,
+            info,
+            settings,
+            force=force,
+            stale=stale or seen is not None,
+            recorded=recorded,
+        )
     log.info("process %s: %s", key, outcome.status)
     if outcome.status == "failed":
         raise DocumentFailedError(f"{key}: {describe(outcome)}")
     return outcome.status
 
 
-class _BatchTimeoutError(Exception):
-    """A batch cut short by its time limit: each of its keys goes on alone."""
-
-
-@task(name="docflow.process_batch", **_FAILS)
-def process_batch(keys: list[str], force: bool = False, stale: bool = False) -> dict[str, str]:
+@task(name="docflow.process_batch", bind=True, base=DocflowTask)
+def process_batch(
+    self: Any, keys: list[str], force: bool = False, stale: bool = False
+) -> dict[str, str]:
     """Enrich several inputs with one pass of the model; if the batch goes wrong, each alone.
 
     Sweep and reprocess send these. Each key's outcome is its own, as in process; a key
@@ -250,16 +206,13 @@ def process_batch(keys: list[str], force: bool = False, stale: bool = False) -> 
                     settings,
                     force=force,
                     stale=stale,
-                    classify=_split_on_timeout,
+                    passthrough=self.passthrough,
                 )
-            except (SoftTimeLimitExceeded, _BatchTimeoutError):
-                limit = settings.task_soft_time_limit
-                return _alone(keys, force, f"over the {limit} s time limit")
-            except DocflowError as error:  # a failure record that could not be written
-                return _alone(keys, force, str(error))
+            except SoftTimeLimitExceeded:
+                return _alone(keys, force, timeout_error(settings.task_soft_time_limit).message)
         outcomes = {}
         for key, result in zip(keys, results, strict=True):
-            if isinstance(result, DocflowError):
+            if isinstance(result, TransientError):
                 log.warning("process %s: %s; sending it on alone", key, result)
                 outcomes[key] = _SENT_ON
             else:
@@ -292,13 +245,6 @@ def _alone(keys: list[str], force: bool, why: str) -> dict[str, str]:
     return dict.fromkeys(keys, _SENT_ON)
 
 
-def _split_on_timeout(error: DocflowError) -> DocflowError:
-    """In a batch, the soft time limit says nothing about the document it hit."""
-    if isinstance(error.__cause__, SoftTimeLimitExceeded):
-        raise _BatchTimeoutError(str(error)) from error
-    return error
-
-
 @contextmanager
 def _broker_lost(key: str) -> Iterator[None]:
     """Give the message back when Redis fails mid-task, rather than let Celery ack it."""
@@ -313,20 +259,21 @@ def _broker_lost(key: str) -> Iterator[None]:
 
 
 def _deliver(
+    task: Any,
     inbox: Store,
     outbox: Store,
     info: ObjectInfo,
     settings: Settings,
     *,
-    attempt: int,
     force: bool,
     stale: bool,
     recorded: bool = True,
 ) -> Outcome:
-    key = info.key
+    """process_key within this delivery's count: WORKER_LOST past the budget, TIMEOUT on the
+    soft time limit, a TransientError raised for the task's retries."""
+    key, attempt = info.key, task.request.retries + 1
 
-    def fail(code: Code, message: str, attempts: int) -> Outcome:
-        error = DocflowError(code, message, "process")
+    def fail(error: DocflowError, attempts: int) -> Outcome:
         source = source_of(info, inbox.bucket)
         return record_failure(
             outbox, source, info.etag, error, doc_id=None, attempts=attempts, settings=settings
@@ -335,7 +282,7 @@ def _deliver(
     with delivery(key, info.etag, settings) as lost:
         if lost >= settings.max_deliveries:
             message = f"the worker process died on each of {lost} deliveries"
-            return fail(Code.WORKER_LOST, message, lost)
+            return fail(DocflowError(Code.WORKER_LOST, message, "process"), lost)
         try:
             return process_key(
                 inbox,
@@ -347,20 +294,10 @@ def _deliver(
                 stale=stale,
                 known=info,
                 unrecorded=() if recorded else (key,),
-                classify=_timeout,
+                passthrough=task.passthrough,
             )
         except SoftTimeLimitExceeded:
-            limit = settings.task_soft_time_limit
-            return fail(Code.TIMEOUT, f"over the {limit} s time limit", attempt)
-
-
-def _timeout(error: DocflowError) -> DocflowError:
-    """A soft time limit hit inside a stage, which the pipeline reports as INTERNAL."""
-    # workers/ never imports Celery, so it cannot tell this exception from a bug.
-    if isinstance(error.__cause__, SoftTimeLimitExceeded):
-        limit = get_settings().task_soft_time_limit
-        return DocflowError(Code.TIMEOUT, f"over the {limit} s time limit", error.stage)
-    return error
+            return fail(timeout_error(settings.task_soft_time_limit), attempt)
 
 
 @dataclass(frozen=True, slots=True)

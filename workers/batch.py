@@ -1,11 +1,15 @@
-"""The body of every job over keys: fetch, skip if current, enrich, write whole, settle."""
+"""The body of every job over keys: fetch, skip if current, enrich, write whole, settle.
+
+Whether a key stopped by a TransientError gets another attempt is the caller's policy (the
+Celery task's retries, `docflow run`'s loop): here such a key is only handed back.
+"""
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from workers.errors import Code, DocflowError
+from workers.errors import Code, DocflowError, TransientError
 from workers.model import RawDocument, Source
 from workers.outputs import (
     ENRICHED_PREFIX,
@@ -18,7 +22,7 @@ from workers.outputs import (
     write_output,
 )
 from workers.overlap import overlapped
-from workers.pipeline import Enriched, enrich_all
+from workers.pipeline import Enriched, Passthrough, enrich_all
 from workers.render import dumps, failure_record
 from workers.settings import Settings
 from workers.store import ObjectInfo, Store
@@ -42,6 +46,9 @@ class Outcome:
     no_model: str | None = None
 
 
+Settled = Outcome | TransientError
+
+
 def process_key(
     inbox: Store,
     outbox: Store,
@@ -53,14 +60,12 @@ def process_key(
     stale: bool = False,
     known: ObjectInfo | None = None,
     unrecorded: Collection[str] = (),
-    classify: Callable[[DocflowError], DocflowError] = lambda error: error,
+    passthrough: Passthrough = (),
 ) -> Outcome:
-    """Enrich one input into outbox; transient errors propagate while attempts remain.
+    """Enrich one input into outbox, or record why not; a TransientError is raised.
 
     known is what the caller already learnt of the input from the store, saving a HEAD;
     unrecorded (see process_keys), the keys it has just seen with no failure record.
-    classify may give an error its true code where only the caller knows it (the Celery
-    task tells its own soft time limit from a bug), before it is retried or recorded.
     """
     (result,) = process_keys(
         inbox,
@@ -72,9 +77,9 @@ def process_key(
         stale=stale,
         known={key: known} if known else None,
         unrecorded=unrecorded,
-        classify=classify,
+        passthrough=passthrough,
     )
-    if isinstance(result, DocflowError):
+    if isinstance(result, TransientError):
         raise result
     return result
 
@@ -90,67 +95,87 @@ def process_keys(
     stale: bool = False,
     known: Mapping[str, ObjectInfo] | None = None,
     unrecorded: Collection[str] = (),
-    classify: Callable[[DocflowError], DocflowError] = lambda error: error,
-) -> list[Outcome | DocflowError]:
+    passthrough: Passthrough = (),
+) -> list[Settled]:
     """Enrich several inputs into outbox, the model run once over all of them.
 
-    Each key gets its outcome, in order, or, for a transient error while attempts remain,
-    the error itself, for the caller to try that key again. One key's failure is its own.
-    With force, or stale (the caller has just seen each output missing or older than its
-    input, as the sweep has), each input is read at once: the HEADs of input and output
-    that would decide whether to read it are two of the four requests a document costs
-    (a GET and a PUT the others). The batch's reads, and then its writes, go out on a few
-    threads at once, and one request clears the old failure records of every document
+    Each key gets its outcome, in order, or the TransientError that stopped it; one key's
+    failure is its own. With force, or stale (the caller has just seen each output missing
+    or older than its input, as the sweep has), each input is read at once: the HEADs of
+    input and output that would decide whether to read it are two of the four requests a
+    document costs (a GET and a PUT the others). The reads, and then the writes, go out on
+    a few threads at once, and one request clears the old failure records of every key
     whose output is current, but for the unrecorded keys, which the caller has just seen
-    without one.
+    without one. An exception of a passthrough type (see workers.pipeline) leaves at once.
     """
-    known = known or {}
+    job = _Job(inbox, outbox, settings, attempt, force, stale, known or {}, unrecorded)
+    read = list(overlapped(job.fetch, keys))
+    fetched = [got for got in read if isinstance(got, _Fetched)]
+    enriched = enrich_all([item.raw for item in fetched], settings, passthrough)
+    written = iter(list(overlapped(job.write, zip(fetched, enriched, strict=True))))
+    settled = [next(written) if isinstance(got, _Fetched) else got for got in read]
+    job.clear_failures(settled)
+    return settled
 
-    def settle(
-        source: Source, etag: str, raised: DocflowError, doc_id: str | None = None
-    ) -> Outcome | DocflowError:
-        error = classify(raised)
-        return _settle(
-            outbox, source, etag, error, attempt=attempt, settings=settings, doc_id=doc_id
-        )
 
-    def fetch(key: str) -> Outcome | DocflowError | _Fetched:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every key of one process_keys call shares, and its phases for one key."""
+
+    inbox: Store
+    outbox: Store
+    settings: Settings
+    attempt: int
+    force: bool
+    stale: bool
+    known: Mapping[str, ObjectInfo]
+    unrecorded: Collection[str]
+
+    def fetch(self, key: str) -> "Settled | _Fetched":
+        """The input read whole, unless it is gone or its output is current."""
         info = None
         try:
-            if not (force or stale):
-                info = known.get(key) or inbox.head(key)
+            if not (self.force or self.stale):
+                info = self.known.get(key) or self.inbox.head(key)
                 if info is None:
                     log.info("skip %s: no such object (deleted?)", key)
                     return Outcome(key, "missing")
-                output = outbox.head(output_key(ENRICHED_PREFIX, key))
-                if is_current(output, info.etag, settings):
+                output = self.outbox.head(output_key(ENRICHED_PREFIX, key))
+                if is_current(output, info.etag, self.settings):
                     log.info("skip %s: output is current for etag %s", key, info.etag)
                     return Outcome(key, "skipped")
             # The object may have been replaced since the HEAD: describe what was read.
-            got_or_none = _read(inbox, key, settings)
+            got_or_none = _read(self.inbox, key, self.settings)
             if got_or_none is None:
                 log.info("skip %s: no such object (deleted?)", key)
                 return Outcome(key, "missing")
             data, got = got_or_none
-            source = source_of(got, inbox.bucket)
+            source = source_of(got, self.inbox.bucket)
             return _Fetched(key, source, got.etag, RawDocument(source, data))
         except DocflowError as raised:
-            source = source_of(info, inbox.bucket) if info else Source(key, inbox.bucket)
-            return settle(source, info.etag if info else "", raised)
+            source = source_of(info, self.inbox.bucket) if info else Source(key, self.inbox.bucket)
+            return self.settle(source, info.etag if info else "", raised)
 
-    def write(pair: tuple[_Fetched, Enriched]) -> Outcome | DocflowError:
+    def write(self, pair: "tuple[_Fetched, Enriched]") -> Settled:
+        """The enriched document put whole, tagged, or the record of why it is not."""
         item, document = pair
         if isinstance(document, DocflowError):
-            return settle(item.source, item.etag, document)
+            return self.settle(item.source, item.etag, document)
         model, language = document["pipeline"]["model"], document["metadata"]["language"] or ""
         described = {META_LANGUAGE: language, META_MODEL: model["name"] if model else ""}
         try:
             body = dumps(document)
             write_output(
-                outbox, ENRICHED_PREFIX, item.key, body, item.etag, settings=settings, **described
+                self.outbox,
+                ENRICHED_PREFIX,
+                item.key,
+                body,
+                item.etag,
+                settings=self.settings,
+                **described,
             )
         except DocflowError as raised:
-            return settle(item.source, item.etag, raised, document["doc_id"])
+            return self.settle(item.source, item.etag, raised, document["doc_id"])
         log.info(
             "enriched %s as %s (%d entities)",
             item.key,
@@ -164,36 +189,44 @@ def process_keys(
             no_model=None if model else language,
         )
 
-    read = list(overlapped(fetch, keys))
-    fetched = [got for got in read if isinstance(got, _Fetched)]
-    enriched = enrich_all([item.raw for item in fetched], settings, classify)
-    written = iter(list(overlapped(write, zip(fetched, enriched, strict=True))))
-    settled: list[Outcome | DocflowError] = [
-        next(written) if isinstance(got, _Fetched) else got for got in read
-    ]
-    current = [
-        got.key
-        for got in settled
-        if isinstance(got, Outcome) and got.status in _CURRENT and got.key not in unrecorded
-    ]
-    if not current:
-        return settled
-    try:
-        # An older failure record no longer says anything true once the output is current
-        # (a retry that finds its output written clears it too): one request for them all.
-        outbox.delete(*(output_key(FAILED_PREFIX, key) for key in current))
-    except DocflowError as raised:
-        error = classify(raised)
-        if error.transient and attempt < settings.max_attempts:
-            # Tried again, each finds its output current and clears its record then.
-            cleared = set(current)
-            settled = [
-                error if isinstance(got, Outcome) and got.key in cleared else got for got in settled
-            ]
-        else:
-            # The outputs are good: a stale record beside one is not worth a failure.
+    def settle(
+        self, source: Source, etag: str, error: DocflowError, doc_id: str | None = None
+    ) -> Settled:
+        """The failure recorded; a transient one, or a record not written, handed back."""
+        if isinstance(error, TransientError):
+            return error
+        try:
+            return record_failure(
+                self.outbox,
+                source,
+                etag,
+                error,
+                doc_id=doc_id,
+                attempts=self.attempt,
+                settings=self.settings,
+            )
+        except TransientError as unwritten:
+            return unwritten
+
+    def clear_failures(self, settled: Sequence[Settled]) -> None:
+        """Delete the old failure records of every key whose output is now current."""
+        current = [
+            got.key
+            for got in settled
+            if isinstance(got, Outcome)
+            and got.status in _CURRENT
+            and got.key not in self.unrecorded
+        ]
+        if not current:
+            return
+        try:
+            # An older failure record no longer says anything true once the output is
+            # current: one request for them all.
+            self.outbox.delete(*(output_key(FAILED_PREFIX, key) for key in current))
+        except DocflowError as error:
+            # The outputs are good: a stale record beside one is not worth a failure, and
+            # the next run that finds its output current clears it.
             log.warning("could not clear old failure records of %d: %s", len(current), error)
-    return settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,24 +247,6 @@ def _read(inbox: Store, key: str, settings: Settings) -> tuple[bytes, ObjectInfo
         if error.code is Code.NOT_FOUND:
             return None
         raise
-
-
-def _settle(
-    outbox: Store,
-    source: Source,
-    etag: str,
-    error: DocflowError,
-    *,
-    attempt: int,
-    settings: Settings,
-    doc_id: str | None = None,
-) -> Outcome | DocflowError:
-    """The error back, to try again, while it is transient and attempts remain; else a record."""
-    if error.transient and attempt < settings.max_attempts:
-        return error
-    return record_failure(
-        outbox, source, etag, error, doc_id=doc_id, attempts=attempt, settings=settings
-    )
 
 
 def record_failure(

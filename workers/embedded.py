@@ -10,7 +10,7 @@ from pathlib import Path
 
 from workers.batch import Outcome, process_keys, record_failure
 from workers.decode import doc_id_of
-from workers.errors import Code, DocflowError
+from workers.errors import Code, DocflowError, TransientError, timeout_error
 from workers.local import LocalStore
 from workers.model import Source
 from workers.pipeline import warm
@@ -75,15 +75,32 @@ def run_batches(
 
 
 def work(batch: Batch) -> list[Outcome]:
-    """process_keys in a worker process, trying again at once the keys a transient error stopped."""
+    """process_keys in a worker process, trying again at once the keys a transient error stopped.
+
+    Attempts are counted here, as the Celery tasks' retries count them there; a key still
+    stopped after the last one gets its failure record.
+    """
     inbox, outbox, settings = LocalStore(batch.inbox), LocalStore(batch.outbox), batch.settings
     done: dict[str, Outcome] = {}
+    pending, stopped = list(batch.keys), dict[str, TransientError]()
     for attempt in range(1, settings.max_attempts + 1):
-        pending = [key for key in batch.keys if key not in done]
+        results = process_keys(inbox, outbox, pending, settings, attempt=attempt, force=batch.force)
+        settled = list(zip(pending, results, strict=True))
+        done.update((key, result) for key, result in settled if isinstance(result, Outcome))
+        stopped = {key: result for key, result in settled if isinstance(result, TransientError)}
+        pending = list(stopped)
         if not pending:
             break
-        results = process_keys(inbox, outbox, pending, settings, attempt=attempt, force=batch.force)
-        done.update((k, r) for k, r in zip(pending, results, strict=True) if isinstance(r, Outcome))
+    for key, error in stopped.items():
+        done[key] = record_failure(
+            outbox,
+            Source(key),
+            "",
+            error,
+            doc_id=None,
+            attempts=settings.max_attempts,
+            settings=settings,
+        )
     return [done[key] for key in batch.keys]
 
 
@@ -104,7 +121,7 @@ def _batches(
 def _error(result: TimedOut | Lost, limit: int) -> DocflowError:
     """The failure a document alone in its batch gets for a killed or lost worker process."""
     if isinstance(result, TimedOut):
-        return DocflowError(Code.TIMEOUT, f"over the {limit} s time limit", "process")
+        return timeout_error(limit)
     return DocflowError(Code.WORKER_LOST, result.reason, "process")
 
 

@@ -18,10 +18,6 @@ class Code(StrEnum):
     INTERNAL = "INTERNAL"
 
 
-# Codes worth another attempt: the document may succeed once the outage passes.
-TRANSIENT = frozenset({Code.STORAGE})
-
-
 class DocflowError(Exception):
     """A document could not be processed, with the stage that gave up and why."""
 
@@ -31,7 +27,22 @@ class DocflowError(Exception):
         self.message = message
         self.stage = stage
 
-    @property
-    def transient(self) -> bool:
-        """True when retrying later may succeed."""
-        return self.code in TRANSIENT
+    def __reduce__(self) -> tuple[type["DocflowError"], tuple[str, ...]]:
+        # Pickled whole (Celery checks an error it keeps can be): its own arguments back.
+        return type(self), (self.code, self.message, self.stage)
+
+
+class TransientError(DocflowError):
+    """Storage could not be reached: another attempt, later, may succeed."""
+
+    def __init__(self, message: str, stage: str) -> None:
+        super().__init__(Code.STORAGE, message, stage)
+
+    def __reduce__(self) -> tuple[type["DocflowError"], tuple[str, ...]]:
+        return type(self), (self.message, self.stage)
+
+
+def timeout_error(limit: int) -> DocflowError:
+    """What a document gets that its job's time limit cut short, in a batch of its own."""
+    # The limit is the job's, not a stage's: whichever stage it struck, the job gave up.
+    return DocflowError(Code.TIMEOUT, f"over the {limit} s time limit", "process")

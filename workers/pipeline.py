@@ -65,11 +65,25 @@ def warm(settings: Settings) -> str | None:
     return names[0] if names else None
 
 
-def _timed(stage: str, timings: dict[str, float], step: Callable[..., T], *args: Any) -> T:
+# What a caller declares to pass through the stages untouched, as control flow rather than
+# a document's failure: a Celery worker's soft time limit, for one. Everything else a stage
+# raises becomes the document's DocflowError.
+Passthrough = tuple[type[BaseException], ...]
+
+
+def _timed(
+    stage: str,
+    timings: dict[str, float],
+    passthrough: Passthrough,
+    step: Callable[..., T],
+    *args: Any,
+) -> T:
     started = time.perf_counter()
     try:
         return step(*args)
     except DocflowError:
+        raise
+    except passthrough:
         raise
     except RecursionError as exc:
         raise DocflowError(Code.MALFORMED, "input nests too deeply to parse", stage) from exc
@@ -84,7 +98,7 @@ def _timed(stage: str, timings: dict[str, float], step: Callable[..., T], *args:
 def enrich_all(
     raws: Sequence[RawDocument],
     settings: Settings,
-    classify: Callable[[DocflowError], DocflowError] = lambda error: error,
+    passthrough: Passthrough = (),
 ) -> list[Enriched]:
     """Run every stage on each document, the model once over all that reach it.
 
@@ -92,9 +106,8 @@ def enrich_all(
     stage gave up on it and why; one document's failure never costs another its output.
     Documents go through the model of their language together, one batch per language;
     a language with no model gets sentences from its blank tokenizer and no entities.
-    Should the model fail on the batch, classify sees the error first (it may raise, when
-    the caller knows the failure is not any document's doing) before each document is
-    tried alone.
+    Should the model fail on the batch, each document is tried alone. An exception of a
+    passthrough type leaves at once, whatever stage it struck.
     """
     config = current_config(settings)
     results: list[Enriched | None] = [None] * len(raws)
@@ -102,10 +115,12 @@ def enrich_all(
     for index, raw in enumerate(raws):
         timings: dict[str, float] = {}
         try:
-            decoded = _timed("read", timings, decode, raw, settings)
-            cleaned = _timed("clean", timings, clean, decoded)
-            cleaned = _timed("language", timings, identify, cleaned)
-            layout = _timed("segment", timings, lay_out, cleaned, settings.max_block_chars)
+            decoded = _timed("read", timings, passthrough, decode, raw, settings)
+            cleaned = _timed("clean", timings, passthrough, clean, decoded)
+            cleaned = _timed("language", timings, passthrough, identify, cleaned)
+            layout = _timed(
+                "segment", timings, passthrough, lay_out, cleaned, settings.max_block_chars
+            )
         except DocflowError as error:
             results[index] = error
             continue
@@ -119,9 +134,11 @@ def enrich_all(
         by_language.setdefault(language, []).append(item)
     for language, group in by_language.items():
         model = config.models.get(language or "")
-        found = _segment(group, language, config.packages, classify)
+        found = _segment(group, language, config.packages, passthrough)
         for (index, _, timings), segmented in zip(group, found, strict=True):
-            results[index] = _finish(segmented, timings, model, config, settings)
+            results[index] = _finish(
+                segmented, timings, model, config, settings, passthrough=passthrough
+            )
     return [result for result in results if result is not None]
 
 
@@ -131,15 +148,17 @@ def _finish(
     model: ModelInfo | None,
     config: Config,
     settings: Settings,
+    *,
+    passthrough: Passthrough,
 ) -> Enriched:
     """Tag and render one segmented document; a DocflowError stays what it is."""
     if isinstance(segmented, DocflowError):
         return segmented
     try:
-        tagged = _timed("tag", timings, tag, segmented, settings.entity_labels)
+        tagged = _timed("tag", timings, passthrough, tag, segmented, settings.entity_labels)
         info = PipelineInfo(config.version, config.config_hash, model, now_iso(), timings)
         # Rendering is not a timed stage; it fails on its own, like one.
-        return _timed("write", {}, render, tagged, info)
+        return _timed("write", {}, passthrough, render, tagged, info)
     except DocflowError as error:
         return error
 
@@ -148,7 +167,7 @@ def _segment(
     laid_out: Sequence[tuple[int, Layout, dict[str, float]]],
     language: str | None,
     models: Mapping[str, str],
-    classify: Callable[[DocflowError], DocflowError],
+    passthrough: Passthrough,
 ) -> list[Segmented | DocflowError]:
     """segment_all over a batch of one language; should it fail, each document on its own.
 
@@ -161,13 +180,12 @@ def _segment(
     spent: dict[str, float] = {}
     try:
         found: list[Segmented | DocflowError] = list(
-            _timed("segment", spent, segment_all, layouts, model_for(language, models))
+            _timed("segment", spent, passthrough, segment_all, layouts, model_for(language, models))
         )
     except DocflowError as error:
         if len(layouts) == 1:
-            return [error]  # the document's own failure, classified with the rest by the caller
-        classify(error)  # may raise: the caller may know the batch, not a document, failed
-        return [one for item in laid_out for one in _segment([item], language, models, classify)]
+            return [error]
+        return [one for item in laid_out for one in _segment([item], language, models, passthrough)]
     total = sum(len(layout.text) for layout in layouts) or 1
     for (_, layout, timings), _ in zip(laid_out, found, strict=True):
         timings["segment"] += spent["segment"] * len(layout.text) / total

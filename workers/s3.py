@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workers.errors import Code, DocflowError
+from workers.errors import Code, DocflowError, TransientError
 from workers.settings import Settings
 from workers.store import ObjectInfo
 
@@ -93,7 +93,7 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             if isinstance(exc, ClientError) and _is_absent(exc):
                 raise DocflowError(Code.NOT_FOUND, f"no object {key!r}", stage) from exc
-            raise DocflowError(Code.STORAGE, f"s3://{self._bucket}/{key}: {exc}", stage) from exc
+            raise TransientError(f"s3://{self._bucket}/{key}: {exc}", stage) from exc
 
     def head(self, key: str) -> ObjectInfo | None:
         """Describe one object from a HEAD, or None when there is none."""
@@ -176,7 +176,7 @@ class S3Store:
             first = errors[0]
             why = f"{first.get('Key')!r}: {first.get('Code')} {first.get('Message')}"
             message = f"{len(errors)} of {len(keys)} objects not deleted, first {why}"
-            raise DocflowError(Code.STORAGE, f"s3://{self._bucket}: {message}", "store")
+            raise TransientError(f"s3://{self._bucket}: {message}", "store")
 
     def _info(self, key: str, reply: "Described") -> ObjectInfo:
         return ObjectInfo(

@@ -161,7 +161,7 @@ def test_faults_s3_outage_is_retried_and_completes(
     svc.gate.down()
     for key in inputs:
         svc.notify(key)
-    wait_for("a retry", lambda: svc.log_count(r"STORAGE.*; retry 1 in"))
+    wait_for("a retry", lambda: svc.log_count(r"STORAGE.*; retry 1 of"))
     time.sleep(3)
     assert svc.outputs() == {}
     svc.gate.up()

@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from kombu.exceptions import OperationalError
 
 from tasks.faults import Exit, FaultError, check_endpoint, explain
-from workers.errors import Code, DocflowError
+from workers.errors import Code, DocflowError, TransientError
 from workers.settings import Settings
 
 SETTINGS = Settings(
@@ -22,7 +22,7 @@ def client_error(code: str, bucket: str | None = None) -> ClientError:
 def storage(cause: BaseException) -> DocflowError:
     """A STORAGE error raised from cause, as workers.s3 raises it."""
     try:
-        raise DocflowError(Code.STORAGE, "s3://b/k: failed", "store") from cause
+        raise TransientError("s3://b/k: failed", "store") from cause
     except DocflowError as error:
         return error
 

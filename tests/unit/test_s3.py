@@ -5,7 +5,7 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from workers.errors import Code, DocflowError
+from workers.errors import Code, DocflowError, TransientError
 from workers.s3 import S3Store
 
 BUCKET = "docflow-test"
@@ -53,7 +53,7 @@ def test_s3_delete_many_names_what_it_could_not_delete(store: S3Store) -> None:
     store.client.meta.events.register("after-call.s3.DeleteObjects", refuse)
     with pytest.raises(DocflowError) as caught:
         store.delete("a", "b")
-    assert caught.value.code == Code.STORAGE and caught.value.transient
+    assert isinstance(caught.value, TransientError) and caught.value.code == Code.STORAGE
     assert "1 of 2 objects not deleted, first 'b': AccessDenied" in caught.value.message
 
 
@@ -81,10 +81,10 @@ def test_s3_unreachable_endpoint_is_transient(action: Callable[[S3Store], object
     with pytest.raises(DocflowError) as caught:
         action(S3Store(BUCKET, client))
     assert caught.value.code == Code.STORAGE
-    assert caught.value.transient
+    assert isinstance(caught.value, TransientError)
 
 
 def test_s3_missing_bucket_is_transient(store: S3Store) -> None:
     with pytest.raises(DocflowError) as caught:
         S3Store("no-such-bucket", store.client).put("k", b"x", "text/plain")
-    assert caught.value.code == Code.STORAGE
+    assert isinstance(caught.value, TransientError) and caught.value.code == Code.STORAGE
