@@ -10,11 +10,12 @@ SEEDS = ROOT / "seeds"
 
 
 def check_enriched(document: dict[str, Any]) -> None:
-    """Validate against the schema and check every span points at its own text."""
+    """Validate against the schema, then what a schema cannot say: spans nest, lie inside the
+    text and point at their own text, and each entity's count is its mentions'."""
     validate(document)
     text = document["text"]
     for section in document["sections"]:
-        assert 0 <= section["start"] <= section["end"] <= len(text)
+        assert section["start"] <= section["end"] <= len(text)
         if section["heading"] is not None:
             assert text[section["start"] :].startswith(section["heading"])
         for paragraph in section["paragraphs"]:

@@ -1,21 +1,30 @@
 """Write stage: the enriched document and the failure record as contract-shaped JSON."""
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final, cast
 
 import jsonschema
 import orjson
 
+from workers.document import (
+    EnrichedDocument,
+    EntityJSON,
+    FailureRecord,
+    MetadataJSON,
+    SectionJSON,
+    SourceJSON,
+)
 from workers.errors import DocflowError
 from workers.model import Entity, Metadata, PipelineInfo, Section, Source, Tagged
 
 # 1.1 adds metadata.language_source, entities' model_label, a null pipeline.model and
 # each section's speaker_ids; a failure record is still the version 1 one.
-SCHEMA_VERSION = "1.1"
-FAILURE_SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Final = "1.1"
+FAILURE_SCHEMA_VERSION: Final = "1"
 JSON_TYPE = "application/json"
 
 
@@ -30,7 +39,7 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
     cleaned = segmented.cleaned
     model_labels = dict(segmented.labels)
     model = info.model
-    return {
+    document: EnrichedDocument = {
         "schema_version": SCHEMA_VERSION,
         "doc_id": cleaned.doc_id,
         "source": _source(cleaned.source),
@@ -54,23 +63,26 @@ def render(tagged: Tagged, info: PipelineInfo) -> dict[str, Any]:
         ],
         "entities": [_entity(e, model_labels) for e in tagged.entities],
     }
+    # Typed above so mypy checks the build; returned as the plain dict pipeline.Enriched
+    # declares until that alias names EnrichedDocument.
+    return cast(dict[str, Any], document)
 
 
 def failure_record(
     source: Source, doc_id: str | None, error: DocflowError, attempts: int
-) -> dict[str, Any]:
+) -> FailureRecord:
     """What a reader learns about a document that could not be enriched."""
     return {
         "schema_version": FAILURE_SCHEMA_VERSION,
         "doc_id": doc_id,
         "source": _source(source),
-        "error": {"code": str(error.code), "message": error.message, "stage": error.stage},
+        "error": {"code": error.code, "message": error.message, "stage": error.stage},
         "attempts": attempts,
         "failed_at": now_iso(),
     }
 
 
-def dumps(document: dict[str, Any]) -> bytes:
+def dumps(document: Mapping[str, Any]) -> bytes:
     """UTF-8 JSON, keys in the order built, indented for a person to read.
 
     orjson writes it in C: the standard library's encoder falls back to pure Python once
@@ -92,20 +104,20 @@ def validate(document: dict[str, Any], schema_name: str = "enriched.v1.json") ->
     jsonschema.validate(document, load_schema(schema_name))
 
 
-def _source(source: Source) -> dict[str, Any]:
-    out: dict[str, Any] = {"key": source.key}
-    if source.bucket is not None:
-        out |= {
-            "bucket": source.bucket,
-            "etag": source.etag,
-            "size": source.size,
-            "content_type": source.content_type,
-            "last_modified": source.last_modified,
-        }
-    return out
+def _source(source: Source) -> SourceJSON:
+    if source.bucket is None:
+        return {"key": source.key}
+    return {
+        "key": source.key,
+        "bucket": source.bucket,
+        "etag": source.etag,
+        "size": source.size,
+        "content_type": source.content_type,
+        "last_modified": source.last_modified,
+    }
 
 
-def _metadata(meta: Metadata) -> dict[str, Any]:
+def _metadata(meta: Metadata) -> MetadataJSON:
     return {
         "title": meta.title,
         "authors": list(meta.authors),
@@ -117,7 +129,7 @@ def _metadata(meta: Metadata) -> dict[str, Any]:
     }
 
 
-def _section(section: Section, speaker_ids: tuple[str, ...]) -> dict[str, Any]:
+def _section(section: Section, speaker_ids: tuple[str, ...]) -> SectionJSON:
     return {
         "heading": section.heading,
         "speakers": list(section.speakers),
@@ -135,7 +147,7 @@ def _section(section: Section, speaker_ids: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def _entity(entity: Entity, model_labels: dict[str, str]) -> dict[str, Any]:
+def _entity(entity: Entity, model_labels: dict[str, str]) -> EntityJSON:
     return {
         "id": entity.id,
         "text": entity.text,
