@@ -12,6 +12,7 @@ from spacy.util import get_package_version
 from workers import __version__
 from workers.clean import clean
 from workers.decode import decode
+from workers.document import EnrichedDocument
 from workers.errors import Code, DocflowError
 from workers.language import identify, load_identifier
 from workers.model import ModelInfo, PipelineInfo, RawDocument, Segmented
@@ -22,7 +23,7 @@ from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
 
 T = TypeVar("T")
-Enriched = dict[str, Any] | DocflowError
+Enriched = EnrichedDocument | DocflowError
 
 
 @dataclass(frozen=True, slots=True)
