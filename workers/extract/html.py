@@ -1,4 +1,4 @@
-"""Article body out of HTML pages (via trafilatura) and XML feeds or documents."""
+"""An HTML page's article body (trafilatura, backed by Readability) and the regions left out."""
 
 import re
 from collections.abc import Iterator
@@ -13,9 +13,9 @@ from trafilatura.settings import DEFAULT_CONFIG, Document
 from trafilatura.xml import xmltotxt
 
 from workers.errors import DocflowError
-from workers.extract.metadata import XML_LANG, language_code, page_metadata, visible_text
+from workers.extract.metadata import page_metadata, visible_text
 from workers.model import Block, BlockKind, Metadata, Removed
-from workers.parsers import parse_html, parse_xml
+from workers.parsers import parse_html
 from workers.residue import Blocks, Cut, squash
 
 Mode = Literal["precision", "default", "recall"]
@@ -74,10 +74,6 @@ _LANDMARK_KINDS = (
     ("related", ("aside", "related")),
     ("prompt", ("newsletter",)),
 )
-# Where a feed item keeps its text, fullest first: RSS content:encoded and Atom content
-# usually carry the whole post, description and summary a teaser of it.
-_FEED_BODIES = ("encoded", "content", "description", "summary")
-_FEED_ITEM_TAGS = frozenset({"item", "entry"})
 # Readability's summary is markup lxml wrote from our own hardened tree.
 _SUMMARY_PARSER = etree.HTMLParser(
     no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, encoding="utf-8"
@@ -241,7 +237,7 @@ def readability_blocks(tree: html.HtmlElement) -> Blocks:
             return ()
         # lxml's own serialisation of our parsed tree: plain elements, without lxml.html's
         # per-element class lookup, read it a third faster.
-        return tuple(_markup_blocks(etree.fromstring(summary, _SUMMARY_PARSER)))
+        return tuple(markup_blocks(etree.fromstring(summary, _SUMMARY_PARSER)))
     except (DocflowError, ValueError, TypeError, etree.LxmlError):
         return ()  # no second opinion on this page: trafilatura's body stands
 
@@ -292,71 +288,32 @@ def _body_blocks(body: etree._Element) -> Blocks:
     blocks: list[Block] = []
     for child in body:
         kind: BlockKind = "heading" if child.tag == "head" else "paragraph"
-        blocks.extend(_lines_as_blocks(xmltotxt(child, False), kind))
+        blocks.extend(lines_as_blocks(xmltotxt(child, False), kind))
     return tuple(blocks)
 
 
-def _lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
+def lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
+    """A block of kind for each line of text that holds any, its whitespace collapsed."""
     for line in text.splitlines():
         if line.strip():
             yield Block(kind, " ".join(line.split()))
 
 
-def extract_xml(markup: str) -> Extraction:
-    """Feed items as headed sections, an XHTML page as a page, any other XML as its blocks."""
-    root = parse_xml(markup)
-    if _local(root) == "html":
-        return extract_html(markup)  # an XHTML page: its body is an article like any page's
-    items = [el for el in root.iter() if _local(el) in _FEED_ITEM_TAGS]
-    if not items:
-        return Extraction(Metadata(language=_xml_language(root)), tuple(_markup_blocks(root)))
-    channel = root.find("{*}channel")
-    head = root if channel is None else channel
-    metadata = Metadata(
-        title=_child_text(head, "title"),
-        language=language_code(_child_text(head, "language")) or _xml_language(root),
-        url=_child_text(head, "link") or _atom_link(head),
-    )
-    return Extraction(metadata, tuple(b for item in items for b in _feed_item_blocks(item)))
-
-
-def _feed_item_blocks(item: etree._Element) -> Iterator[Block]:
-    """An item's title as a heading, then its fullest body: the full content over a summary."""
-    title = _child_text(item, "title")
-    if title:
-        yield Block("heading", title)
-    bodies = {_local(c): c for c in item if len(c) or (c.text and c.text.strip())}
-    body = next((bodies[name] for name in _FEED_BODIES if name in bodies), None)
-    if body is not None and len(body):
-        yield from _markup_blocks(body)  # Atom's inline XHTML content
-    elif body is not None and body.text:
-        yield from _fragment_blocks(body.text)
-
-
-def _fragment_blocks(text: str) -> Iterator[Block]:
-    """Blocks of a feed description, which is often HTML escaped into the XML text."""
-    if "<" in text:
-        yield from _markup_blocks(parse_html(text).body)
-    else:
-        for paragraph in text.split("\n\n"):
-            yield from _lines_as_blocks(" ".join(paragraph.split()), "paragraph")
-
-
-def _markup_blocks(root: etree._Element) -> Iterator[Block]:
+def markup_blocks(root: etree._Element) -> Iterator[Block]:
     """Text of block elements in document order; inline elements stay inside their line."""
     parts: list[str] = [_flat(root.text)]
-    kind: BlockKind = "heading" if _local(root) in _HEADING_TAGS else "paragraph"
+    kind: BlockKind = "heading" if local_name(root) in _HEADING_TAGS else "paragraph"
     for child in root:
-        if _local(child) in _INLINE_TAGS:
+        if local_name(child) in _INLINE_TAGS:
             parts.append(_flat(str(child.xpath("string()"))))
-        elif _local(child) == "br":
+        elif local_name(child) == "br":
             parts.append("\n")
         elif isinstance(child.tag, str):
-            yield from _lines_as_blocks("".join(parts), kind)
-            yield from _markup_blocks(child)
+            yield from lines_as_blocks("".join(parts), kind)
+            yield from markup_blocks(child)
             parts = []
         parts.append(_flat(child.tail))
-    yield from _lines_as_blocks("".join(parts), kind)
+    yield from lines_as_blocks("".join(parts), kind)
 
 
 def _flat(text: str | None) -> str:
@@ -364,24 +321,7 @@ def _flat(text: str | None) -> str:
     return _SPACES.sub(" ", text) if text else ""
 
 
-def _local(element: etree._Element) -> str:
+def local_name(element: etree._Element) -> str:
+    """An element's tag without its namespace, lowercased; '' for comments and PIs."""
     # Not etree.QName: it rejects the prefixed names HTML pages use, such as 'fb:post'.
     return element.tag.rpartition("}")[2].lower() if isinstance(element.tag, str) else ""
-
-
-def _child_text(parent: etree._Element, name: str) -> str | None:
-    for child in parent:
-        if _local(child) == name and child.text and child.text.strip():
-            return " ".join(child.text.split())
-    return None
-
-
-def _atom_link(parent: etree._Element) -> str | None:
-    for child in parent:
-        if _local(child) == "link" and child.get("rel", "alternate") == "alternate":
-            return child.get("href") or None
-    return None
-
-
-def _xml_language(root: etree._Element) -> str | None:
-    return language_code(root.get(XML_LANG))
