@@ -4,8 +4,9 @@ from dataclasses import replace
 
 from workers.decode import fix_text
 from workers.errors import Code, DocflowError
-from workers.extract import Extraction, extract_html, extract_xml
-from workers.masthead import read_masthead
+from workers.extract.feeds import extract_xml
+from workers.extract.html import Extraction, extract_html
+from workers.extract.masthead import read_masthead
 from workers.model import Block, Cleaned, Decoded, Removed
 from workers.residue import (
     FILTERS,

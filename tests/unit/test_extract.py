@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from workers import extract
 from workers.clean import clean
 from workers.errors import Code, DocflowError
-from workers.extract import Extraction, _agree, _visible_words, extract_html, extract_xml
+from workers.extract import html as extract
+from workers.extract.feeds import extract_xml
+from workers.extract.html import Extraction, _agree, _visible_words, extract_html
 from workers.model import Block, Cleaned, Decoded, Metadata, Source
 
 BRIEF = Path(__file__).resolve().parents[2] / "seeds" / "policy_brief.html"

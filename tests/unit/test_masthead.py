@@ -3,7 +3,7 @@
 import pytest
 
 from workers.clean import clean
-from workers.masthead import date_of, masthead_fields, strip_dateline
+from workers.extract.masthead import date_of, masthead_fields, strip_dateline
 from workers.model import Cleaned, Decoded, Source
 
 LEDE = "The council approved a budget of four million dollars on Tuesday after a long debate."

@@ -1,24 +1,22 @@
-"""Article body and metadata out of HTML pages (via trafilatura) and XML feeds or documents."""
+"""An HTML page's article body (trafilatura, backed by Readability) and the regions left out."""
 
 import re
 from collections.abc import Iterator
-from contextlib import suppress
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Literal
 
 import trafilatura
-from htmldate import find_date
 from lxml import etree, html
-from trafilatura import metadata as tmeta
 from trafilatura.readability_lxml import Document as ReadabilityDocument
 from trafilatura.settings import DEFAULT_CONFIG, Document
 from trafilatura.xml import xmltotxt
 
 from workers.errors import DocflowError
+from workers.extract.metadata import page_metadata, visible_text
 from workers.model import Block, BlockKind, Metadata, Removed
-from workers.parsers import parse_html, parse_xml
-from workers.residue import Blocks, Cut, byline_names_in, squash
+from workers.parsers import parse_html
+from workers.residue import Blocks, Cut, squash
 
 Mode = Literal["precision", "default", "recall"]
 # trafilatura's three settings, never with reader comments (they are not the article).
@@ -46,7 +44,6 @@ _TABLE_CELLS = 0.15
 _PARAGRAPH_CHARS = 80
 _TOKENS = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _HEADING_TAGS = frozenset({"head", "title", "heading", "h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that run inside a line of text rather than starting a block of their own.
 _INLINE_TAGS = frozenset(
@@ -69,34 +66,14 @@ _LANDMARKS = etree.XPath(
     " | //@class[contains(., 'related') or contains(., 'newsletter') or contains(., 'cookie')]/.."
 )
 # Plain strings: lxml's default "smart" ones each build a proxy of their parent element.
-_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]", smart_strings=False)
 _ALL_TEXT = etree.XPath("//text()", smart_strings=False)
 _CODE_TEXT = etree.XPath("//script/text() | //style/text()", smart_strings=False)
-# Elements a page marks as its author or byline, in document order, by class, id, rel or
-# itemprop ('uthor' and 'yline' catch both cases). Plain XPath: EXSLT's re:test, as
-# trafilatura's author XPaths use it, calls back into Python once per element.
-_AUTHOR_MARKED = etree.XPath(
-    "//@class[contains(., 'uthor') or contains(., 'yline')]/.."
-    " | //@id[contains(., 'uthor') or contains(., 'yline')]/.."
-    " | //@rel[. = 'author']/.. | //@itemprop[contains(., 'author')]/.."
-)
-# Marks that name the author element itself, tried before byline containers.
-_AUTHOR_NAMED = ("author-name", "authorname", "author__name")
-_PAGE_ROOTS = frozenset({"body", "html"})
-_NOT_BYLINES = frozenset({"input", "meta", "link", "img", "article"}) | _PAGE_ROOTS
-_NOT_BYLINE_REGIONS = frozenset({"aside", "footer", "nav", "form"})
-_MARKED_AUTHOR_MAX_CHARS = 200
-_MARKED_AUTHOR_TRIES = 100
 _LANDMARK_KINDS = (
     ("navigation", ("nav", "header")),
     ("caption", ("figcaption",)),
     ("related", ("aside", "related")),
     ("prompt", ("newsletter",)),
 )
-# Where a feed item keeps its text, fullest first: RSS content:encoded and Atom content
-# usually carry the whole post, description and summary a teaser of it.
-_FEED_BODIES = ("encoded", "content", "description", "summary")
-_FEED_ITEM_TAGS = frozenset({"item", "entry"})
 # Readability's summary is markup lxml wrote from our own hardened tree.
 _SUMMARY_PARSER = etree.HTMLParser(
     no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, encoding="utf-8"
@@ -260,78 +237,9 @@ def readability_blocks(tree: html.HtmlElement) -> Blocks:
             return ()
         # lxml's own serialisation of our parsed tree: plain elements, without lxml.html's
         # per-element class lookup, read it a third faster.
-        return tuple(_markup_blocks(etree.fromstring(summary, _SUMMARY_PARSER)))
+        return tuple(markup_blocks(etree.fromstring(summary, _SUMMARY_PARSER)))
     except (DocflowError, ValueError, TypeError, etree.LxmlError):
         return ()  # no second opinion on this page: trafilatura's body stands
-
-
-def page_metadata(tree: html.HtmlElement) -> Metadata:
-    """Title, authors, date, site and URL as the page states them, found once per page.
-
-    The steps of trafilatura's extract_metadata for the fields we write, in its order, and
-    not its categories, tags and licence, which took 40% of its time on the dev set. Authors
-    the meta tags and JSON-LD do not state come from marked_authors, not trafilatura's
-    author XPaths (5.5 ms a page, and they took commenters, roles and dates for names).
-    """
-    found = tmeta.examine_meta(tree)
-    if found.author and " " not in found.author:
-        found.author = None  # a one-word "author" is a handle or a site, not a name
-    with suppress(Exception):  # trafilatura's JSON-LD reader raises on odd markup
-        found = tmeta.extract_meta_json(tree, found)
-    found.title = found.title or tmeta.extract_title(tree)
-    found.url = found.url or tmeta.extract_url(tree)
-    # Dates only from what the page states in its markup and URL, not a scan of the prose.
-    found.date = find_date(tree, url=found.url, extensive_search=False, original_date=True)
-    found.sitename = found.sitename or tmeta.extract_sitename(tree)
-    if found.sitename:
-        found.sitename = found.sitename.lstrip("@")
-        if found.sitename and "." not in found.sitename and not found.sitename[0].isupper():
-            found.sitename = found.sitename.title()
-    elif found.url and (match := tmeta.META_URL.match(found.url)):
-        found.sitename = match[1]
-    found.clean_and_trim()
-    stated = tuple(a.strip() for a in (found.author or "").split(";") if a.strip())
-    authors = stated or marked_authors(tree)
-    return Metadata(
-        title=found.title or None,
-        authors=authors,
-        published=found.date or None,
-        language=_page_language(tree),
-        site=found.sitename or None,
-        url=found.url or None,
-    )
-
-
-def marked_authors(tree: html.HtmlElement) -> tuple[str, ...]:
-    """Names in the first element the markup marks as its author or byline that holds any."""
-    marked = [e for e in _AUTHOR_MARKED(tree) if e.tag not in _NOT_BYLINES]
-    # A byline is near the top: past the first candidates a page is only making work.
-    for element in sorted(marked, key=lambda e: not _names_author(e))[:_MARKED_AUTHOR_TRIES]:
-        if any(_in_comments_or_aside(e) for e in (element, *element.iterancestors())):
-            continue
-        text = _visible_text(element)
-        if names := byline_names_in(text[:_MARKED_AUTHOR_MAX_CHARS]):
-            return names
-    return ()
-
-
-def _names_author(element: html.HtmlElement) -> bool:
-    """rel=author, itemprop=author or an 'author' class: the element is the name itself."""
-    classes = element.get("class", "").lower()
-    return (
-        element.get("rel") == "author"
-        or "author" in element.get("itemprop", "")
-        or "author" in classes.split()
-        or any(mark in classes for mark in _AUTHOR_NAMED)
-    )
-
-
-def _in_comments_or_aside(element: html.HtmlElement) -> bool:
-    """Readers' comments, sidebars and footers name other people than the author."""
-    if element.tag in _PAGE_ROOTS:  # WordPress marks a whole page 'comments-open'
-        return False
-    signs = f"{element.get('class', '')} {element.get('id', '')}".lower()
-    return element.tag in _NOT_BYLINE_REGIONS or "comment" in signs
 
 
 def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
@@ -343,15 +251,10 @@ def _left_out(tree: html.HtmlElement, kept: str) -> Cut:
         if any(a in seen for a in region.iterancestors()):
             continue
         seen.add(region)
-        text = _visible_text(region)
+        text = visible_text(region)
         if text and text.casefold() not in kept:
             cut.append(Removed(_landmark_kind(region), text))
     return tuple(cut)
-
-
-def _visible_text(element: html.HtmlElement) -> str:
-    """The text a reader sees in an element, whitespace collapsed."""
-    return " ".join(" ".join(_VISIBLE_TEXT(element)).split())
 
 
 def _landmark_kind(region: html.HtmlElement) -> str:
@@ -380,91 +283,37 @@ def _wraps_only(parent: html.HtmlElement, child: html.HtmlElement) -> bool:
     return all(c is child or c.tag in _SCRIPT_TAGS for c in parent)
 
 
-def _page_language(tree: html.HtmlElement) -> str | None:
-    """The language the page declares on <html lang> or a content-language meta tag."""
-    declared = tree.get("lang") or tree.get(_XML_LANG)
-    if not declared:
-        metas = tree.xpath('//meta[@http-equiv="content-language"]/@content')
-        declared = str(metas[0]) if metas else None
-    return _language_code(declared)
-
-
-def _language_code(declared: str | None) -> str | None:
-    """ISO 639 code of a declared language tag: 'en-GB' -> 'en', 'pt_BR' -> 'pt'."""
-    code = (declared or "").strip().replace("_", "-").split("-")[0].lower()
-    return code if code.isalpha() and 2 <= len(code) <= 3 else None
-
-
 def _body_blocks(body: etree._Element) -> Blocks:
     """One block per line of trafilatura's text, headings from its <head> elements."""
     blocks: list[Block] = []
     for child in body:
         kind: BlockKind = "heading" if child.tag == "head" else "paragraph"
-        blocks.extend(_lines_as_blocks(xmltotxt(child, False), kind))
+        blocks.extend(lines_as_blocks(xmltotxt(child, False), kind))
     return tuple(blocks)
 
 
-def _lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
+def lines_as_blocks(text: str, kind: BlockKind) -> Iterator[Block]:
+    """A block of kind for each line of text that holds any, its whitespace collapsed."""
     for line in text.splitlines():
         if line.strip():
             yield Block(kind, " ".join(line.split()))
 
 
-def extract_xml(markup: str) -> Extraction:
-    """Feed items as headed sections, an XHTML page as a page, any other XML as its blocks."""
-    root = parse_xml(markup)
-    if _local(root) == "html":
-        return extract_html(markup)  # an XHTML page: its body is an article like any page's
-    items = [el for el in root.iter() if _local(el) in _FEED_ITEM_TAGS]
-    if not items:
-        return Extraction(Metadata(language=_xml_language(root)), tuple(_markup_blocks(root)))
-    channel = root.find("{*}channel")
-    head = root if channel is None else channel
-    metadata = Metadata(
-        title=_child_text(head, "title"),
-        language=_language_code(_child_text(head, "language")) or _xml_language(root),
-        url=_child_text(head, "link") or _atom_link(head),
-    )
-    return Extraction(metadata, tuple(b for item in items for b in _feed_item_blocks(item)))
-
-
-def _feed_item_blocks(item: etree._Element) -> Iterator[Block]:
-    """An item's title as a heading, then its fullest body: the full content over a summary."""
-    title = _child_text(item, "title")
-    if title:
-        yield Block("heading", title)
-    bodies = {_local(c): c for c in item if len(c) or (c.text and c.text.strip())}
-    body = next((bodies[name] for name in _FEED_BODIES if name in bodies), None)
-    if body is not None and len(body):
-        yield from _markup_blocks(body)  # Atom's inline XHTML content
-    elif body is not None and body.text:
-        yield from _fragment_blocks(body.text)
-
-
-def _fragment_blocks(text: str) -> Iterator[Block]:
-    """Blocks of a feed description, which is often HTML escaped into the XML text."""
-    if "<" in text:
-        yield from _markup_blocks(parse_html(text).body)
-    else:
-        for paragraph in text.split("\n\n"):
-            yield from _lines_as_blocks(" ".join(paragraph.split()), "paragraph")
-
-
-def _markup_blocks(root: etree._Element) -> Iterator[Block]:
+def markup_blocks(root: etree._Element) -> Iterator[Block]:
     """Text of block elements in document order; inline elements stay inside their line."""
     parts: list[str] = [_flat(root.text)]
-    kind: BlockKind = "heading" if _local(root) in _HEADING_TAGS else "paragraph"
+    kind: BlockKind = "heading" if local_name(root) in _HEADING_TAGS else "paragraph"
     for child in root:
-        if _local(child) in _INLINE_TAGS:
+        if local_name(child) in _INLINE_TAGS:
             parts.append(_flat(str(child.xpath("string()"))))
-        elif _local(child) == "br":
+        elif local_name(child) == "br":
             parts.append("\n")
         elif isinstance(child.tag, str):
-            yield from _lines_as_blocks("".join(parts), kind)
-            yield from _markup_blocks(child)
+            yield from lines_as_blocks("".join(parts), kind)
+            yield from markup_blocks(child)
             parts = []
         parts.append(_flat(child.tail))
-    yield from _lines_as_blocks("".join(parts), kind)
+    yield from lines_as_blocks("".join(parts), kind)
 
 
 def _flat(text: str | None) -> str:
@@ -472,24 +321,7 @@ def _flat(text: str | None) -> str:
     return _SPACES.sub(" ", text) if text else ""
 
 
-def _local(element: etree._Element) -> str:
+def local_name(element: etree._Element) -> str:
+    """An element's tag without its namespace, lowercased; '' for comments and PIs."""
     # Not etree.QName: it rejects the prefixed names HTML pages use, such as 'fb:post'.
     return element.tag.rpartition("}")[2].lower() if isinstance(element.tag, str) else ""
-
-
-def _child_text(parent: etree._Element, name: str) -> str | None:
-    for child in parent:
-        if _local(child) == name and child.text and child.text.strip():
-            return " ".join(child.text.split())
-    return None
-
-
-def _atom_link(parent: etree._Element) -> str | None:
-    for child in parent:
-        if _local(child) == "link" and child.get("rel", "alternate") == "alternate":
-            return child.get("href") or None
-    return None
-
-
-def _xml_language(root: etree._Element) -> str | None:
-    return _language_code(root.get(_XML_LANG))
