@@ -272,32 +272,30 @@ def _deliver(
     """process_key within this delivery's count: WORKER_LOST past the budget, TIMEOUT on the
     soft time limit, a TransientError raised for the task's retries."""
     key, attempt = info.key, task.request.retries + 1
-
-    def fail(error: DocflowError, attempts: int) -> Outcome:
-        source = source_of(info, inbox.bucket)
-        return record_failure(
-            outbox, source, info.etag, error, doc_id=None, attempts=attempts, settings=settings
-        )
-
     with delivery(key, info.etag, settings) as lost:
         if lost >= settings.max_deliveries:
             message = f"the worker process died on each of {lost} deliveries"
-            return fail(DocflowError(Code.WORKER_LOST, message, "process"), lost)
-        try:
-            return process_key(
-                inbox,
-                outbox,
-                key,
-                settings,
-                attempt=attempt,
-                force=force,
-                stale=stale,
-                known=info,
-                unrecorded=() if recorded else (key,),
-                passthrough=task.passthrough,
-            )
-        except SoftTimeLimitExceeded:
-            return fail(timeout_error(settings.task_soft_time_limit), attempt)
+            error, attempts = DocflowError(Code.WORKER_LOST, message, "process"), lost
+        else:
+            try:
+                return process_key(
+                    inbox,
+                    outbox,
+                    key,
+                    settings,
+                    attempt=attempt,
+                    force=force,
+                    stale=stale,
+                    known=info,
+                    unrecorded=() if recorded else (key,),
+                    passthrough=task.passthrough,
+                )
+            except SoftTimeLimitExceeded:
+                error, attempts = timeout_error(settings.task_soft_time_limit), attempt
+    source = source_of(info, inbox.bucket)
+    return record_failure(
+        outbox, source, info.etag, error, doc_id=None, attempts=attempts, settings=settings
+    )
 
 
 @dataclass(frozen=True, slots=True)
