@@ -141,11 +141,13 @@ def process(
     self: Any,
     key: str,
     force: bool = False,
-    stale: bool = False,
+    checked: bool = False,
     seen: dict[str, Any] | None = None,
 ) -> str:
     """Enrich one input into the output bucket, or record why it could not be.
 
+    checked says the caller has just seen the output missing or older than the input (a
+    sweep, a reprocess), so the input is read at once, without the HEADs that would ask.
     seen is what ingest's HEADs just found (seen_of): the input's etag and fields, and
     whether a failure record exists. With it, process reads the input at once, as after
     a sweep, and clears no failure record ingest saw none of: two of the five requests a
@@ -169,7 +171,7 @@ def process(
             info,
             settings,
             force=force,
-            stale=stale or seen is not None,
+            checked=checked or seen is not None,
             recorded=recorded,
         )
     log.info("process %s: %s", key, outcome.status)
@@ -180,7 +182,7 @@ def process(
 
 @task(name="docflow.process_batch", bind=True, base=DocflowTask)
 def process_batch(
-    self: Any, keys: list[str], force: bool = False, stale: bool = False
+    self: Any, keys: list[str], force: bool = False, checked: bool = False
 ) -> dict[str, str]:
     """Enrich several inputs with one pass of the model; if the batch goes wrong, each alone.
 
@@ -205,7 +207,7 @@ def process_batch(
                     keys,
                     settings,
                     force=force,
-                    stale=stale,
+                    checked=checked,
                     passthrough=self.passthrough,
                 )
             except SoftTimeLimitExceeded:
@@ -266,7 +268,7 @@ def _deliver(
     settings: Settings,
     *,
     force: bool,
-    stale: bool,
+    checked: bool,
     recorded: bool = True,
 ) -> Outcome:
     """process_key within this delivery's count: WORKER_LOST past the budget, TIMEOUT on the
@@ -285,7 +287,7 @@ def _deliver(
                     settings,
                     attempt=attempt,
                     force=force,
-                    stale=stale,
+                    checked=checked,
                     known=info,
                     unrecorded=() if recorded else (key,),
                     passthrough=task.passthrough,
@@ -326,7 +328,7 @@ def start_reprocess(
                 log.info("reprocess %s: %s", key, verdict)
 
     # Each queued input was just seen without a current output: the worker reads it at once.
-    kwargs = {"force": True} if force else {"stale": True}
+    kwargs = {"force": True} if force else {"checked": True}
     count = _enqueue_process(queued(), settings, kwargs, sent=sent)
     return Reprocessed(count, verdicts["current"], verdicts["missing"])
 
@@ -336,11 +338,11 @@ def start_sweep(
 ) -> int:
     """Queue process for every input whose output is missing or older; how many were queued."""
     # The listing already did ingest's check (the output is missing or older), so these go
-    # straight to the NLP queue and read each input at once (stale=True); one whose output
+    # straight to the NLP queue and read each input at once (checked=True); one whose output
     # became current in the meantime is made again, the same document.
     inbox, outbox = stores(settings)
     keys = unprocessed(inbox, outbox)
-    return _enqueue_process(keys, settings, {"stale": True}, wait=wait, sent=sent)
+    return _enqueue_process(keys, settings, {"checked": True}, wait=wait, sent=sent)
 
 
 def _enqueue_process(

@@ -22,7 +22,7 @@ from workers.outputs import (
     write_output,
 )
 from workers.overlap import overlapped
-from workers.pipeline import Enriched, Passthrough, enrich_all
+from workers.pipeline import DocumentOrError, Passthrough, enrich_all
 from workers.render import dumps, failure_record
 from workers.settings import Settings
 from workers.store import ObjectInfo, Store
@@ -57,7 +57,7 @@ def process_key(
     *,
     attempt: int = 1,
     force: bool = False,
-    stale: bool = False,
+    checked: bool = False,
     known: ObjectInfo | None = None,
     unrecorded: Collection[str] = (),
     passthrough: Passthrough = (),
@@ -74,7 +74,7 @@ def process_key(
         settings,
         attempt=attempt,
         force=force,
-        stale=stale,
+        checked=checked,
         known={key: known} if known else None,
         unrecorded=unrecorded,
         passthrough=passthrough,
@@ -92,7 +92,7 @@ def process_keys(
     *,
     attempt: int = 1,
     force: bool = False,
-    stale: bool = False,
+    checked: bool = False,
     known: Mapping[str, ObjectInfo] | None = None,
     unrecorded: Collection[str] = (),
     passthrough: Passthrough = (),
@@ -100,7 +100,7 @@ def process_keys(
     """Enrich several inputs into outbox, the model run once over all of them.
 
     Each key gets its outcome, in order, or the TransientError that stopped it; one key's
-    failure is its own. With force, or stale (the caller has just seen each output missing
+    failure is its own. With force, or checked (the caller has just seen each output missing
     or older than its input, as the sweep has), each input is read at once: the HEADs of
     input and output that would decide whether to read it are two of the four requests a
     document costs (a GET and a PUT the others). The reads, and then the writes, go out on
@@ -108,7 +108,7 @@ def process_keys(
     whose output is current, but for the unrecorded keys, which the caller has just seen
     without one. An exception of a passthrough type (see workers.pipeline) leaves at once.
     """
-    job = _Job(inbox, outbox, settings, attempt, force, stale, known or {}, unrecorded)
+    job = _Job(inbox, outbox, settings, attempt, force, checked, known or {}, unrecorded)
     read = list(overlapped(job.fetch, keys))
     fetched = [got for got in read if isinstance(got, _Fetched)]
     enriched = enrich_all([item.raw for item in fetched], settings, passthrough)
@@ -127,7 +127,7 @@ class _Job:
     settings: Settings
     attempt: int
     force: bool
-    stale: bool
+    checked: bool
     known: Mapping[str, ObjectInfo]
     unrecorded: Collection[str]
 
@@ -135,7 +135,7 @@ class _Job:
         """The input read whole, unless it is gone or its output is current."""
         info = None
         try:
-            if not (self.force or self.stale):
+            if not (self.force or self.checked):
                 info = self.known.get(key) or self.inbox.head(key)
                 if info is None:
                     log.info("skip %s: no such object (deleted?)", key)
@@ -156,7 +156,7 @@ class _Job:
             source = source_of(info, self.inbox.bucket) if info else Source(key, self.inbox.bucket)
             return self.settle(source, info.etag if info else "", raised)
 
-    def write(self, pair: "tuple[_Fetched, Enriched]") -> Settled:
+    def write(self, pair: "tuple[_Fetched, DocumentOrError]") -> Settled:
         """The enriched document put whole, tagged, or the record of why it is not."""
         item, document = pair
         if isinstance(document, DocflowError):

@@ -23,7 +23,8 @@ from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
 
 T = TypeVar("T")
-Enriched = EnrichedDocument | DocflowError
+# What the pipeline makes of one document: the enriched document, or why it could not.
+DocumentOrError = EnrichedDocument | DocflowError
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ def enrich_all(
     raws: Sequence[RawDocument],
     settings: Settings,
     passthrough: Passthrough = (),
-) -> list[Enriched]:
+) -> list[DocumentOrError]:
     """Run every stage on each document, the model once over all that reach it.
 
     Each result is the document's enriched object, or the DocflowError that says which
@@ -111,7 +112,7 @@ def enrich_all(
     passthrough type leaves at once, whatever stage it struck.
     """
     config = current_config(settings)
-    results: list[Enriched | None] = [None] * len(raws)
+    results: list[DocumentOrError | None] = [None] * len(raws)
     laid_out: list[tuple[int, Layout, dict[str, float]]] = []
     for index, raw in enumerate(raws):
         timings: dict[str, float] = {}
@@ -151,7 +152,7 @@ def _finish(
     settings: Settings,
     *,
     passthrough: Passthrough,
-) -> Enriched:
+) -> DocumentOrError:
     """Tag and render one segmented document; a DocflowError stays what it is."""
     if isinstance(segmented, DocflowError):
         return segmented

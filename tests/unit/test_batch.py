@@ -132,13 +132,13 @@ def test_jobs_batch_model_failure_costs_only_the_document_that_caused_it(
     }
 
 
-def test_jobs_stale_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> None:
+def test_jobs_checked_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> None:
     outbox = LocalStore(tmp_path / "out")
     settings = get_settings()
     process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings)
-    # Told the outputs are stale (as the sweep is), it neither HEADs nor skips: it redoes.
+    # Told each input needs work (as the sweep is), it neither HEADs nor skips: it redoes.
     results = process_keys(
-        LocalStore(inbox), outbox, ["good0.txt", "gone.txt"], settings, stale=True
+        LocalStore(inbox), outbox, ["good0.txt", "gone.txt"], settings, checked=True
     )
     assert [(r.key, r.status) for r in results if isinstance(r, Outcome)] == [
         ("good0.txt", "enriched"),
@@ -247,12 +247,12 @@ def test_jobs_clears_no_failure_record_the_caller_saw_none_of(inbox: Path, tmp_p
     outbox.put(output_key(FAILED_PREFIX, "good1.txt"), b"{}", "application/json")
     keys = ["good0.txt", "good1.txt"]
     results = process_keys(
-        LocalStore(inbox), outbox, keys, settings, stale=True, unrecorded={"good0.txt"}
+        LocalStore(inbox), outbox, keys, settings, checked=True, unrecorded={"good0.txt"}
     )
     assert [r.status for r in results if isinstance(r, Outcome)] == ["enriched", "enriched"]
     # Only the key that may have a record costs a delete; the other's would find nothing.
     assert outbox.deletes == [(output_key(FAILED_PREFIX, "good1.txt"),)]
     assert _output(outbox, FAILED_PREFIX, "good1.txt") is None
     outbox.deletes.clear()
-    process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings, stale=True, unrecorded=keys)
+    process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings, checked=True, unrecorded=keys)
     assert outbox.deletes == []  # nothing to clear: no request at all

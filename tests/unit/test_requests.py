@@ -107,7 +107,7 @@ def test_requests_an_event_for_a_current_output_costs_three_heads(counted: _Coun
 
 
 def test_requests_process_of_a_key_alone_heads_input_and_output(counted: _Counted) -> None:
-    # As `docflow reprocess --key` queues it (stale: read at once) and as a lone key is sent.
+    # As `docflow reprocess --key` queues it (checked: read at once) and as a lone key is sent.
     assert service.process.apply(("a.txt",)).get() == "enriched"
     # HEAD of the input (for the delivery count's etag) and of the enriched output, the
     # GET, the PUT, and one DELETE for any old failure record, unseen.
