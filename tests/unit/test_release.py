@@ -7,6 +7,7 @@ in the same commit, with `python -m tests.unit.test_release`, so the diff shows 
 """
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -61,7 +62,12 @@ def test_every_input_has_a_release_copy(outputs: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("name", [path.name for path in _inputs()])
 def test_output_is_the_release_output(outputs: dict[str, str], name: str) -> None:
-    assert outputs[name] == (RELEASE / f"{name}.json").read_text("utf-8")
+    set_here = sorted(key for key in os.environ if key.startswith("DOCFLOW_"))
+    assert outputs[name] == (RELEASE / f"{name}.json").read_text("utf-8"), (
+        f"{name}: output differs from its release copy; "
+        + (f"this shell sets {', '.join(set_here)}, which change config_hash; " if set_here else "")
+        + "a change meant to alter outputs rewrites the copies: python -m tests.unit.test_release"
+    )
 
 
 if __name__ == "__main__":
