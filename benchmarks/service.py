@@ -1,6 +1,6 @@
 """Service overhead and scaling: Redis + Celery prefork + S3 over HTTP vs the in-process run.
 
-Usage: python benchmarks/service.py [--docs N] [--workers 1 2] [-v]
+Usage: python -m benchmarks.service [--docs N] [--workers 1 2] [-v]
        (full size: --docs 500)
 
 For each worker count c it starts, on free loopback ports, one redis-server and one moto
@@ -38,9 +38,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import boto3
 import redis
