@@ -41,13 +41,13 @@ quality: tools $(STAMP)
 
 ## The figures in the README's benchmark table.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/extraction.py
-	$(BIN)/python benchmarks/entities.py
-	$(BIN)/python benchmarks/language.py
-	$(BIN)/python benchmarks/nlp.py --docs 500
-	$(BIN)/python benchmarks/pipeline.py --docs 500
-	$(BIN)/python benchmarks/service.py --docs 500
-	$(BIN)/python benchmarks/memory.py --docs 5000
+	$(BIN)/python -m benchmarks.extraction
+	$(BIN)/python -m benchmarks.entities
+	$(BIN)/python -m benchmarks.language
+	$(BIN)/python -m benchmarks.nlp --docs 500
+	$(BIN)/python -m benchmarks.pipeline --docs 500
+	$(BIN)/python -m benchmarks.service --docs 500
+	$(BIN)/python -m benchmarks.memory --docs 5000
 
 clean:
 	rm -rf data .mypy_cache .ruff_cache .pytest_cache

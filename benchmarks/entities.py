@@ -1,6 +1,6 @@
 """Entity quality: docflow's entities and raw spaCy's against documents with gold mentions.
 
-Usage: python benchmarks/entities.py [DATASET] [--errors N] [--no-spacy] [-v]
+Usage: python -m benchmarks.entities [DATASET] [--errors N] [--no-spacy] [-v]
        (default DATASET ../shared/data/entities-dev)
 
 DATASET holds docs/<id>.txt and gold.json, `{id: [{start, end, text, type, entity}]}`
@@ -21,15 +21,11 @@ import argparse
 import difflib
 import json
 import statistics
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import spacy
 

@@ -1,6 +1,6 @@
 """Article-extraction F1 of docflow's clean stage against three baselines, per labelled corpus.
 
-Usage: python benchmarks/extraction.py [DATASET_DIR ...] [--ids FILE] [--by-source]
+Usage: python -m benchmarks.extraction [DATASET_DIR ...] [--ids FILE] [--by-source]
 
 Each corpus is a folder of html/<id>.html.gz plus ground-truth.json (default: both dev corpora
 in ../shared/data). The baselines run in the same process on the same bytes, page by page in
@@ -16,7 +16,6 @@ import gzip
 import json
 import re
 import signal
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -28,11 +27,6 @@ from types import FrameType
 import trafilatura
 from lxml import html
 from readability import Document
-
-# Run as a script, put the checkout (not benchmarks/) first on the path, as the other
-# benchmarks do, so the workers measured are the ones in this tree.
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from workers.clean import clean
 from workers.decode import decode

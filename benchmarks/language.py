@@ -1,6 +1,6 @@
 """Language identification accuracy: docflow's metadata.language against a known language.
 
-Usage: python benchmarks/language.py [--dev-more DIR] [--fixtures DIR] [--min-chars N] [-v]
+Usage: python -m benchmarks.language [--dev-more DIR] [--fixtures DIR] [--min-chars N] [-v]
 
 Each page is read and cleaned as the pipeline does, then identified (declared language
 kept where the text agrees, else detected). A page counts when its clean text has at least
@@ -17,9 +17,6 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from benchmarks.common import setup_logging, table
 from workers.clean import clean

@@ -1,6 +1,6 @@
 """Memory: resident set of one process running the pipeline over ever-new vocabulary.
 
-Usage: python benchmarks/memory.py [--docs N] [--warm-up W] [--french-every K]
+Usage: python -m benchmarks.memory [--docs N] [--warm-up W] [--french-every K]
                                    [--no-memory-zone] [-v]
        (full size: --docs 5000)
 
@@ -24,10 +24,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
 from benchmarks.corpus import Input, describe, varied_input, varied_paragraph

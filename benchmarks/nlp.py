@@ -1,6 +1,6 @@
 """NLP efficiency: docflow's language, segment and tag stages against full en_core_web_sm.
 
-Usage: python benchmarks/nlp.py [--docs N] [--round R] [--english] [-v]
+Usage: python -m benchmarks.nlp [--docs N] [--round R] [--english] [-v]
        (full size: --docs 500)
 
 Both sides see the same cleaned plain-text articles in the same process, in alternating
@@ -14,14 +14,9 @@ whitespace. --english keeps the bases docflow reads as English and times a third
 without its language stage (as before it identified languages), to show what that costs.
 """
 
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
-
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import spacy
 from spacy.language import Language

@@ -1,6 +1,6 @@
 """Pipeline overhead: the whole in-process pipeline (docflow run) against its NLP stage alone.
 
-Usage: python benchmarks/pipeline.py [--docs N] [--corpus plain|html ...] [--round R]
+Usage: python -m benchmarks.pipeline [--docs N] [--corpus plain|html ...] [--round R]
        [--english] [--no-scaling] [-v]   (full size: --docs 500)
 
 Whole pipeline: workers.batch.process_keys over a LocalStore inbox and outbox in a temporary
@@ -22,16 +22,12 @@ the pool's start to its last output; the ratio is how much faster two processes 
 """
 
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from benchmarks import common
 from benchmarks.corpus import (

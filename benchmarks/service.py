@@ -1,10 +1,11 @@
 """Service overhead and scaling: Redis + Celery prefork + S3 over HTTP vs the in-process run.
 
-Usage: python benchmarks/service.py [--docs N] [--workers 1 2] [-v]
+Usage: python -m benchmarks.service [--docs N] [--workers 1 2] [-v]
        (full size: --docs 500)
 
-For each worker count c it starts, on free loopback ports, one redis-server and one moto
-S3 server (a process of its own, so it does not share the GIL with this client), then:
+It starts, on free loopback ports, one redis-server and one moto S3 server (a process of
+its own, so it does not share the GIL with this client), the ones the integration tests
+use (tests/integration/harness.py); then for each worker count c, with buckets of its own:
 
 - service: a `celery -A tasks.app worker --pool prefork --concurrency c` on both queues,
   waits until every child has loaded its model, then times from `docflow submit` (upload
@@ -26,42 +27,25 @@ folders (read, clean, segment, tag, render, write) right after each, the target'
 yardstick.
 """
 
-import json
 import multiprocessing
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:  # run as a script
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
-
-import boto3
-import redis
-
 from benchmarks.common import arguments, docflow_model, rss_mb, setup_logging, table
-from benchmarks.corpus import ROOT, describe, plain_corpus, write_inputs
+from benchmarks.corpus import describe, plain_corpus, write_inputs
 from tasks.app import app
 from tasks.enqueue import chunks
 from tasks.service import start_sweep
 from tasks.submit import submit
 from tests.events import access_event
-from tests.integration.conftest import (
-    CELERY,
-    DOCFLOW,
-    REDIS_SERVER,
-    Process,
-    free_port,
-    listening,
-    start,
-    wait_for,
-)
+from tests.integration import harness
 from workers.batch import Outcome, process_key, process_keys
 from workers.local import LocalStore
 from workers.settings import Settings, get_settings
@@ -74,11 +58,6 @@ TARGET_LATENCY = 1.3  # event-to-output p50 over the pipeline's own p50
 _WARM_DOCS = 3  # latency documents sent first and not counted: every connection open
 _POLL_SECONDS = 0.002
 _ROUND_TRIPS = 30  # S3 HEADs timed after the latency run
-_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "benchmark",
-    "AWS_SECRET_ACCESS_KEY": "benchmark",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 _TICKS = os.sysconf("SC_CLK_TCK")
 _DONE = re.compile(r"process \S+: (enriched|failed|skipped|missing)$", re.MULTILINE)
 
@@ -121,124 +100,67 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(value) for value in fields[11:15]) / _TICKS
 
 
-def children(pid: int) -> list[int]:
-    """A process's live children (a prefork worker's pool)."""
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-def tree_cpu(pid: int) -> float:
+def tree_cpu(process: harness.Process) -> float:
     """CPU seconds of a process and its live children."""
-    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in children(pid))
+    return cpu_seconds(process.popen.pid) + sum(cpu_seconds(c) for c in process.children())
 
 
-@dataclass
-class Services:
-    """redis-server and moto's S3 server on free ports, and what a client needs for them."""
+@dataclass(frozen=True)
+class Servers:
+    """redis-server and moto's S3 server on free ports, shared by every run."""
 
-    redis: Process
-    s3: Process
-    broker_url: str
-    endpoint: str
+    redis: harness.RedisServer
+    s3: harness.S3Endpoint
 
-    def settings(self, run: str) -> Settings:
-        """docflow settings for buckets of this run's own."""
-        return Settings(
-            broker_url=self.broker_url,
-            s3_endpoint_url=self.endpoint,
-            ingest_bucket=f"bench-{run}-in",
-            output_bucket=f"bench-{run}-out",
-        )
+    def service(self, logs: Path) -> AbstractContextManager[harness.Service]:
+        """A deployment on these servers with buckets of its own, gone after."""
+        return harness.running_service(self.s3, logs, name="bench", shared_redis=self.redis)
 
-    def stop(self) -> None:
-        """Stop both servers."""
-        for process in (self.s3, self.redis):
-            process.stop()
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds so far of the S3 server and redis-server."""
+        assert self.s3.server is not None and self.redis.process is not None
+        return cpu_seconds(self.s3.server.popen.pid), cpu_seconds(self.redis.process.popen.pid)
 
 
-def start_services(logs: Path) -> Services:
-    """Start redis-server (no persistence) and moto's server, and wait until both answer."""
-    env = dict(os.environ)
-    redis_port, s3_port = free_port(), free_port()
-    redis = start(
-        "redis",
-        [REDIS_SERVER, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(logs)],
-        env,
-        logs,
-    )  # fmt: skip
-    s3 = start(
-        "moto",
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
-        env | _CREDENTIALS,
-        logs,
+def client_settings(service: harness.Service) -> Settings:
+    """docflow settings for this process to reach the service as its workers do."""
+    return Settings(
+        broker_url=service.redis_server.url,
+        s3_endpoint_url=service.env["DOCFLOW_S3_ENDPOINT_URL"],
+        ingest_bucket=service.ingest_bucket,
+        output_bucket=service.output_bucket,
     )
-    wait_for("redis-server", lambda: listening(redis_port), 20)
-    wait_for("the moto server", lambda: listening(s3_port), 30)
-    return Services(redis, s3, f"redis://127.0.0.1:{redis_port}/0", f"http://127.0.0.1:{s3_port}")
-
-
-def worker_env(settings: Settings) -> dict[str, str]:
-    """The environment of a worker process for these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCFLOW_")} | _CREDENTIALS
-    return env | {
-        "DOCFLOW_BROKER_URL": settings.broker_url,
-        "DOCFLOW_S3_ENDPOINT_URL": settings.s3_endpoint_url or "",
-        "DOCFLOW_INGEST_BUCKET": settings.ingest_bucket,
-        "DOCFLOW_OUTPUT_BUCKET": settings.output_bucket,
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 def run_service(
-    services: Services, folder: Path, workers: int, logs: Path
+    servers: Servers, folder: Path, workers: int, logs: Path
 ) -> tuple[tuple[float, float, float], tuple[float, ...]]:
     """Upload, sweep, wait for every output.
 
     Returns (upload, sweep, total) seconds and (S3, redis, worker) CPU seconds plus the
     largest worker child's RSS in MB.
     """
-    settings = services.settings(uuid.uuid4().hex[:8])
-    s3 = boto3.client("s3", endpoint_url=services.endpoint, **_boto_credentials())
-    for bucket in (settings.ingest_bucket, settings.output_bucket):
-        s3.create_bucket(Bucket=bucket)
     keys = sorted(path.name for path in folder.iterdir())
-    worker = start(
-        f"worker-{workers}",
-        [*CELERY, "worker", "-Q", "docflow.ingest,docflow.process", "--pool", "prefork",
-         "--concurrency", str(workers), "--loglevel", "INFO", "--without-gossip",
-         "--without-mingle", "--hostname", f"bench-{workers}@%h"],
-        worker_env(settings),
-        logs,
-    )  # fmt: skip
-    try:
-        wait_for("every worker child to load its model",
-                 lambda: worker.count("worker child ready") >= workers, 120)  # fmt: skip
-        before = _cpu(services, worker)
+    with servers.service(logs) as service:
+        settings = client_settings(service)
+        worker = service.start_worker(str(workers), concurrency=workers)
+        before = (*servers.cpu(), tree_cpu(worker))
         started = time.perf_counter()
         submit(((LocalStore(folder), key) for key in keys), settings)
         uploaded = time.perf_counter()
         start_sweep(settings)
         swept = time.perf_counter()
-        wait_for("the last output", lambda: len(_DONE.findall(worker.text())) >= len(keys), 3600)
+        harness.wait_for(
+            "the last output", lambda: len(_DONE.findall(worker.text())) >= len(keys), 3600
+        )
         finished = time.perf_counter()
-        now = _cpu(services, worker)
+        now = (*servers.cpu(), tree_cpu(worker))
         cpu = tuple(after - start for after, start in zip(now, before, strict=True))
-        largest_child = max(rss_mb(child) for child in children(worker.popen.pid))
-    finally:
-        worker.stop()
+        largest_child = max(rss_mb(child) for child in worker.children())
     enriched = len(re.findall(r"process \S+: enriched$", worker.text(), re.MULTILINE))
     if enriched != len(keys):
         raise RuntimeError(f"only {enriched} of {len(keys)} documents were enriched")
     return (uploaded - started, swept - uploaded, finished - started), (*cpu, largest_child)
-
-
-def _cpu(services: Services, worker: Process) -> tuple[float, float, float]:
-    """CPU seconds so far of the S3 server, redis-server and the worker with its children."""
-    return (
-        cpu_seconds(services.s3.popen.pid),
-        cpu_seconds(services.redis.popen.pid),
-        tree_cpu(worker.popen.pid),
-    )
 
 
 _INBOX: LocalStore
@@ -330,39 +252,25 @@ class LogTail:
 
 
 def measure_latency(
-    services: Services, folder: Path, documents: int, logs: Path, workdir: Path
+    servers: Servers, folder: Path, documents: int, logs: Path, workdir: Path
 ) -> Latency:
     """Event-to-output seconds of documents sent one at a time to a warm worker."""
-    settings = services.settings(uuid.uuid4().hex[:8])
-    s3 = boto3.client("s3", endpoint_url=services.endpoint, **_boto_credentials())
-    for bucket in (settings.ingest_bucket, settings.output_bucket):
-        s3.create_bucket(Bucket=bucket)
     keys = sorted(path.name for path in folder.iterdir())[: documents + _WARM_DOCS]
-    env = worker_env(settings) | {"DOCFLOW_EVENTS_KEY": f"bench:{uuid.uuid4().hex[:8]}:events"}
-    worker = start(
-        "latency-worker",
-        [*CELERY, "worker", "-Q", "docflow.ingest,docflow.process", "--pool", "prefork",
-         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-         "--hostname", "bench-latency@%h"],
-        env,
-        logs,
-    )  # fmt: skip
-    bridge = start("latency-bridge", [*DOCFLOW, "events"], env, logs)
-    client = redis.Redis.from_url(services.broker_url)
-    docflow_model(settings)
-    inbox, outbox = LocalStore(folder), LocalStore(workdir / "latency-in-process")
-    seconds, stages, in_process = [], [], []
-    try:
-        wait_for("the worker child to load its model",
-                 lambda: worker.count("worker child ready") >= 1, 120)  # fmt: skip
-        wait_for("the bridge", lambda: bridge.count("bridge .* -> ingest tasks"), 60)
+    with servers.service(logs) as service:
+        settings = client_settings(service)
+        worker = service.start_worker("latency")
+        service.start_bridge()
+        client, s3, events = service.redis, service.s3, service.env["DOCFLOW_EVENTS_KEY"]
+        docflow_model(settings)
+        inbox, outbox = LocalStore(folder), LocalStore(workdir / "latency-in-process")
+        seconds, stages, in_process = [], [], []
         tail = LogTail(worker.log)
         for index, key in enumerate(keys):
             data = (folder / key).read_bytes()
-            etag = s3.put_object(Bucket=settings.ingest_bucket, Key=key, Body=data)["ETag"]
-            event = access_event(settings.ingest_bucket, key, etag=etag.strip('"'), size=len(data))
+            etag = s3.put_object(Bucket=service.ingest_bucket, Key=key, Body=data)["ETag"]
+            event = access_event(service.ingest_bucket, key, etag=etag.strip('"'), size=len(data))
             sent = time.perf_counter()
-            client.rpush(env["DOCFLOW_EVENTS_KEY"], event)
+            client.rpush(events, event)
             seen = tail.wait_for(f"process {key}: enriched")
             # The same document in this process right after, so machine noise hits both.
             started = time.perf_counter()
@@ -374,28 +282,16 @@ def measure_latency(
                 continue
             seconds.append(seen - sent)
             in_process.append(done - started)
-            body = s3.get_object(Bucket=settings.output_bucket, Key=f"enriched/{key}.json")
-            timings = json.loads(body["Body"].read())["pipeline"]["timings_ms"]
+            timings = service.read("enriched", key)["pipeline"]["timings_ms"]
             stages.append(sum(timings.values()) / 1000)
         # What one request costs here (botocore's side and the server's): the event path
         # makes five of them (ingest's three HEADs in flight, the GET and the PUT).
         round_trips = []
         for _ in range(_ROUND_TRIPS):
             started = time.perf_counter()
-            s3.head_object(Bucket=settings.output_bucket, Key=f"enriched/{keys[-1]}.json")
+            s3.head_object(Bucket=service.output_bucket, Key=f"enriched/{keys[-1]}.json")
             round_trips.append(time.perf_counter() - started)
-    finally:
-        bridge.stop()
-        worker.stop()
     return Latency(seconds, stages, in_process, round_trips)
-
-
-def _boto_credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": _CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": _CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        "region_name": _CREDENTIALS["AWS_DEFAULT_REGION"],
-    }
 
 
 def measure(
@@ -406,21 +302,23 @@ def measure(
     write_inputs(plain_corpus(max(documents, latency_docs + _WARM_DOCS)), folder)
     logs = workdir / "logs"
     logs.mkdir()
-    services = start_services(logs)
-    os.environ.update(_CREDENTIALS)
-    # The client side publishes through tasks.app, configured at import for the default broker.
-    app.conf.broker_url = services.broker_url
     results = []
     latency = None
-    try:
+    with ExitStack() as running:
+        servers = Servers(
+            running.enter_context(harness.running_redis(workdir / "redis", logs)),
+            running.enter_context(harness.running_s3(logs)),
+        )
+        # This process submits and sweeps as a client, with the moto server's credentials.
+        os.environ.update({k: v for k, v in servers.s3.env.items() if k.startswith("AWS_")})
+        # The client side publishes through tasks.app, configured at import for the default broker.
+        app.conf.broker_url = servers.redis.url
         for workers in worker_counts:
-            phases, usage = run_service(services, folder, workers, logs)
+            phases, usage = run_service(servers, folder, workers, logs)
             in_process = run_in_process(folder, workers, workdir)
             results.append(ServiceRun(workers, documents, *phases, in_process, *usage))
         if latency_docs:
-            latency = measure_latency(services, folder, latency_docs, logs, workdir)
-    finally:
-        services.stop()
+            latency = measure_latency(servers, folder, latency_docs, logs, workdir)
     return results, latency
 
 

@@ -25,13 +25,7 @@ from tasks import service as service_module
 from tasks.deliveries import counter_key
 from tests.conftest import SEEDS, check_enriched
 from tests.events import access_event
-from tests.integration.conftest import (
-    FLOWER_LOGIN,
-    Service,
-    Stack,
-    comparable,
-    wait_for,
-)
+from tests.integration.harness import FLOWER_LOGIN, Service, comparable, wait_for
 from workers.local import LocalStore
 from workers.render import validate
 
@@ -55,7 +49,7 @@ def check_outputs(service: Service, inputs: dict[str, bytes], clean_run: CleanRu
     found = service.outputs()
     assert sorted(found) == sorted(inputs)
     for key, body in inputs.items():
-        kind, document = service.output(key)
+        kind, document = service.sole_output(key)
         if kind == "enriched":
             check_enriched(document)
         else:
@@ -183,7 +177,7 @@ def test_faults_s3_past_the_retry_budget_records_storage_then_reprocess_failed(
         svc.notify(key)
     svc.wait_outputs(list(inputs), timeout=180)
     for key in inputs:
-        kind, record = svc.output(key)
+        kind, record = svc.sole_output(key)
         assert kind == "failed"
         validate(record, "failure.v1.json")
         assert record["error"]["code"] == "STORAGE"
@@ -249,13 +243,13 @@ def test_faults_poison_document_that_kills_its_worker_ends_as_worker_lost(
         killed_batch = batch_docs == "1"
         while not stop.is_set():
             if not killed_batch and svc.redis.exists(batch):
-                for child in svc.children():
+                for child in svc.worker.children():
                     os.kill(child, signal.SIGKILL)
                 killed_batch = True
             delivery = int(svc.redis.get(counter) or 0)
             if killed < delivery <= 3:
                 # One child at a time, so the one alive now holds the poison document.
-                for child in svc.children():
+                for child in svc.worker.children():
                     os.kill(child, signal.SIGKILL)
                 killed = delivery
             time.sleep(0.05)
@@ -268,12 +262,12 @@ def test_faults_poison_document_that_kills_its_worker_ends_as_worker_lost(
     finally:
         stop.set()
         killer.join(timeout=40)
-    kind, record = svc.output(poison)
+    kind, record = svc.sole_output(poison)
     assert kind == "failed"
     validate(record, "failure.v1.json")
     assert (record["error"]["code"], record["attempts"]) == ("WORKER_LOST", 3)
     for key, body in behind.items():
-        _, document = svc.output(key)
+        _, document = svc.sole_output(key)
         check_enriched(document)
         assert comparable(document) == comparable(clean_run(key, body))
         assert svc.processed(key) == 1
@@ -292,13 +286,13 @@ def test_faults_hard_time_limit_is_redelivered_then_ends_as_worker_lost(
     put_all(svc, inputs)
     reprocess(svc, "hard/")
     svc.wait_outputs(list(inputs), timeout=120)
-    kind, record = svc.output(poison)
+    kind, record = svc.sole_output(poison)
     assert kind == "failed"
     validate(record, "failure.v1.json")
     assert (record["error"]["code"], record["attempts"]) == ("WORKER_LOST", 3)
     assert svc.log_count(r"Hard time limit \(4s?\) exceeded") == 3
     for key, body in behind.items():
-        _, document = svc.output(key)
+        _, document = svc.sole_output(key)
         assert comparable(document) == comparable(clean_run(key, body))
 
 
@@ -318,12 +312,12 @@ def test_faults_soft_time_limit_records_timeout(
     put_all(svc, inputs)
     reprocess(svc, "slow/")
     svc.wait_outputs(list(inputs), timeout=120)
-    kind, record = svc.output(key)
+    kind, record = svc.sole_output(key)
     assert kind == "failed"
     validate(record, "failure.v1.json")
     assert record["error"]["code"] == "TIMEOUT"
     assert record["attempts"] == 1
-    _, document = svc.output(quick)
+    _, document = svc.sole_output(quick)
     assert comparable(document) == comparable(clean_run(quick, inputs[quick]))
     # In a batch, the time limit says nothing of which document was slow: each goes on
     # alone, under a time limit of its own, before anything is recorded.
@@ -364,29 +358,29 @@ ODD_KEYS = [
 
 
 @pytest.mark.parametrize("name", ODD_KEYS)
-def test_faults_odd_keys_survive_the_event_encoding(stack: Stack, prefix: str, name: str) -> None:
+def test_faults_odd_keys_survive_the_event_encoding(stack: Service, prefix: str, name: str) -> None:
     key = f"{prefix}{name}"
     stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=ARTICLES["news.txt"])
     stack.notify(key)
-    document = stack.output(f"enriched/{key}.json")
+    document = stack.wait_output("enriched", key)
     check_enriched(document)
     assert document["source"]["key"] == key
     assert stack.processed(key) == 1
 
 
 def test_faults_overwritten_object_replaces_its_output_and_stale_events_do_nothing(
-    stack: Stack, prefix: str, clean_run: CleanRun
+    stack: Service, prefix: str, clean_run: CleanRun
 ) -> None:
     key = f"{prefix}overwritten.txt"
     old, new = ARTICLES["news.txt"], SEED
     stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=old)
     old_etag = stack.s3.head_object(Bucket=stack.ingest_bucket, Key=key)["ETag"].strip('"')
     stack.notify(key)
-    assert comparable(stack.output(f"enriched/{key}.json")) == comparable(clean_run(key, old))
+    assert comparable(stack.wait_output("enriched", key)) == comparable(clean_run(key, old))
     stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=new)
     stack.notify(key)
     wait_for("the new version", lambda: stack.processed(key) == 2)
-    document = stack.output(f"enriched/{key}.json")
+    document = stack.wait_output("enriched", key)
     assert comparable(document) == comparable(clean_run(key, new))
     assert document["source"]["etag"] != old_etag
     # The first version's event again, late and twice: the current output stays.
@@ -395,10 +389,10 @@ def test_faults_overwritten_object_replaces_its_output_and_stale_events_do_nothi
         stack.redis.rpush(events, access_event(stack.ingest_bucket, key, etag=old_etag))
     wait_for("the late events", lambda: stack.worker.count(f"ingest {key}: output is current") == 2)
     assert stack.processed(key) == 2
-    assert stack.output(f"enriched/{key}.json") == document
+    assert stack.wait_output("enriched", key) == document
 
 
-def test_faults_deleted_object_events_do_nothing(stack: Stack, prefix: str) -> None:
+def test_faults_deleted_object_events_do_nothing(stack: Service, prefix: str) -> None:
     key = f"{prefix}deleted.txt"
     stack.s3.put_object(Bucket=stack.ingest_bucket, Key=key, Body=SEED)
     etag = stack.s3.head_object(Bucket=stack.ingest_bucket, Key=key)["ETag"].strip('"')
@@ -427,7 +421,7 @@ HOSTILE = {
 
 
 def test_faults_hostile_input_through_the_service(
-    stack: Stack, prefix: str, clean_run: CleanRun
+    stack: Service, prefix: str, clean_run: CleanRun
 ) -> None:
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     bomb = b"".join(packer.compress(b"\0" * 1_000_000) for _ in range(60)) + packer.flush()
@@ -438,12 +432,12 @@ def test_faults_hostile_input_through_the_service(
     for name, body in inputs.items():
         key = f"{prefix}{name}"
         kind = "enriched" if name == "xxe.xml" else "failed"
-        document = stack.output(f"{kind}/{key}.json")
+        document = stack.wait_output(kind, key)
         assert "root:" not in json.dumps(document)
         assert comparable(document) == comparable(clean_run(key, body))
 
 
-def test_faults_flower_refuses_every_api_call_without_the_login(stack: Stack) -> None:
+def test_faults_flower_refuses_every_api_call_without_the_login(stack: Service) -> None:
     api = stack.flower_url + "/api"
     calls = [
         ("get", "/workers"),
@@ -451,7 +445,7 @@ def test_faults_flower_refuses_every_api_call_without_the_login(stack: Stack) ->
         ("get", "/task/types"),
         ("post", "/task/async-apply/docflow.sweep"),
         ("post", "/task/revoke/00000000-0000-0000-0000-000000000000"),
-        ("post", f"/worker/shutdown/{stack.worker_name}"),
+        ("post", f"/worker/shutdown/{stack.worker.name}"),
         ("post", "/worker/pool/restart/anything"),
     ]
     for method, path in calls:

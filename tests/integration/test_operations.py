@@ -4,12 +4,19 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tasks.faults import Exit
-from tests.integration.conftest import deployment_env, free_port, run_docflow, with_buckets
+from tests.integration.harness import (
+    RedisServer,
+    S3Endpoint,
+    free_port,
+    run_docflow,
+    running_service,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -25,16 +32,10 @@ VERBS = {
 
 
 @pytest.fixture(scope="module")
-def good_env(redis_url: str, s3_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A deployment whose broker and buckets are all there."""
-    env = deployment_env(s3_env, redis_url, f"op-{uuid.uuid4().hex[:8]}") | NO_METADATA
-    s3 = with_buckets(env, env["DOCFLOW_S3_ENDPOINT_URL"])
-    yield env
-    for bucket in (env["DOCFLOW_INGEST_BUCKET"], env["DOCFLOW_OUTPUT_BUCKET"]):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for item in page.get("Contents", []):
-                s3.delete_object(Bucket=bucket, Key=item["Key"])
-        s3.delete_bucket(Bucket=bucket)
+def good_env(shared_redis: RedisServer, s3: S3Endpoint, logs: Path) -> Iterator[dict[str, str]]:
+    """A deployment whose broker and buckets are all there (no worker needed)."""
+    with running_service(s3, logs, name="op", shared_redis=shared_redis) as service:
+        yield service.env | NO_METADATA
 
 
 def faulty(env: dict[str, str], fault: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import SEEDS, check_enriched
 from tests.events import access_event
-from tests.integration.conftest import Service, comparable, wait_for
+from tests.integration.harness import Service, comparable, wait_for
 from workers.render import validate
 
 pytestmark = pytest.mark.integration
@@ -62,7 +62,7 @@ def _chaos(svc: Service, progress: Callable[[], int], rng: random.Random) -> lis
             continue
         name = rng.choice(WORKERS)
         worker = svc.workers[name]
-        victim = rng.choice([worker.popen.pid, *svc.children(name)])
+        victim = rng.choice([worker.popen.pid, *svc.workers[name].children()])
         os.kill(victim, signal.SIGKILL)
         if victim == worker.popen.pid:
             # Its pool child is orphaned: gone with the group, as in a container stop.

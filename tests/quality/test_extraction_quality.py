@@ -7,8 +7,8 @@ import pytest
 from benchmarks.extraction import DEFAULT_DATASET, DEV_MORE, Run, compare, load_pages
 from workers.settings import Settings
 
-# Measured F1 (benchmarks/extraction.py) less 0.005 of head room for harmless drift; raise a
-# floor when extraction improves, never lower one to pass.
+# Measured F1 (`python -m benchmarks.extraction`) less 0.005 of head room for harmless
+# drift; raise a floor when extraction improves, never lower one to pass.
 FLOORS = {DEFAULT_DATASET: 0.979, DEV_MORE: 0.932}
 PAGE_SECONDS = 10.0
 # Pages that collapse today, each named so that no other page may join it and so that a fix

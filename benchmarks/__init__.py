@@ -1,0 +1,1 @@
+"""Scripts that print the figures the README quotes, each run as `python -m benchmarks.<name>`."""
