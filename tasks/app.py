@@ -71,6 +71,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],
+        # A new child loads spaCy before it reports in (_warm_model), which on a busy host
+        # took longer than Celery's 4 s wait for it: each child was killed as it loaded,
+        # and replaced by another that was killed the same way.
+        "worker_proc_alive_timeout": 120.0,
         # spaCy's memory grows with what it has read; replace a child past this size rather
         # than let the OOM killer pick a victim mid-document.
         "worker_max_memory_per_child": settings.worker_max_memory_kb,
