@@ -12,7 +12,7 @@ from spacy.language import Language
 from workers.language import identify
 from workers.model import Cleaned, Segmented, Tagged
 from workers.nlp import load_model, resolve_models
-from workers.resolve import tag
+from workers.resolve import resolve
 from workers.segment import lay_out, segment_all
 from workers.settings import Settings
 
@@ -35,7 +35,7 @@ def nlp_stage(
         for document in cleaned
     ]
     return [
-        (segmented, tag(segmented, settings.entity_labels))
+        (segmented, resolve(segmented, settings.entity_labels))
         for segmented in segment_all(layouts, nlp)
     ]
 

@@ -1,4 +1,4 @@
-"""Read stage: raw bytes to normalised Unicode text of a known kind, or a coded failure."""
+"""Decode stage: raw bytes to normalised Unicode text of a known kind, or a coded failure."""
 
 import codecs
 import hashlib

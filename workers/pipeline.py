@@ -1,5 +1,9 @@
-"""Documents from raw bytes to enriched JSON objects: read, clean, language, segment, tag,
-render."""
+"""Documents from raw bytes to enriched JSON objects: decode, clean, language, segment,
+resolve, render.
+
+Each stage's time is reported under the name the output contract gave it first ("read",
+"tag", "write" for decode, resolve and render), so readers of timings_ms keep working.
+"""
 
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +22,7 @@ from workers.language import identify, load_identifier
 from workers.model import ModelInfo, PipelineInfo, RawDocument, Segmented
 from workers.nlp import load_model, model_for, resolve_models
 from workers.render import now_iso, render
-from workers.resolve import country_codes, gazetteer, tag
+from workers.resolve import country_codes, gazetteer, resolve
 from workers.segment import Layout, lay_out, segment_all
 from workers.settings import Settings
 
@@ -153,14 +157,14 @@ def _finish(
     *,
     passthrough: Passthrough,
 ) -> DocumentOrError:
-    """Tag and render one segmented document; a DocflowError stays what it is."""
+    """Resolve and render one segmented document; a DocflowError stays what it is."""
     if isinstance(segmented, DocflowError):
         return segmented
     try:
-        tagged = _timed("tag", timings, passthrough, tag, segmented, settings.entity_labels)
+        resolved = _timed("tag", timings, passthrough, resolve, segmented, settings.entity_labels)
         info = PipelineInfo(config.version, config.config_hash, model, now_iso(), timings)
         # Rendering is not a timed stage; it fails on its own, like one.
-        return _timed("write", {}, passthrough, render, tagged, info)
+        return _timed("write", {}, passthrough, render, resolved, info)
     except DocflowError as error:
         return error
 

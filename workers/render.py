@@ -1,4 +1,4 @@
-"""Write stage: the enriched document and the failure record as contract-shaped JSON."""
+"""Render stage: the enriched document and the failure record as contract-shaped JSON."""
 
 import json
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""Tag stage: fold raw NER mentions into one entry per real-world entity."""
+"""Resolve stage: fold raw NER mentions into one entry per real-world entity."""
 
 import bisect
 import re
@@ -211,7 +211,7 @@ class _Spans:
         return at > 0 and self._spans[at - 1][1] > mention.start
 
 
-def tag(segmented: Segmented, labels: Iterable[str]) -> Tagged:
+def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     """Normalise, filter, split and fold mentions, then build entities most-mentioned first."""
     allowed = frozenset(labels)
     text = segmented.text

@@ -54,7 +54,7 @@ def _output(outbox: LocalStore, prefix: str, key: str) -> dict[str, object] | No
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def test_jobs_batch_gives_each_key_its_own_outcome_in_order(inbox: Path, tmp_path: Path) -> None:
+def test_batch_batch_gives_each_key_its_own_outcome_in_order(inbox: Path, tmp_path: Path) -> None:
     outbox = LocalStore(tmp_path / "out")
     keys = ["good0.txt", "empty.txt", "good1.txt", "gone.txt", "binary.txt", "good2.txt"]
     results = process_keys(LocalStore(inbox), outbox, keys, get_settings())
@@ -83,7 +83,7 @@ def test_jobs_batch_gives_each_key_its_own_outcome_in_order(inbox: Path, tmp_pat
     assert batched == single
 
 
-def test_jobs_batch_hands_back_a_transient_error_and_finishes_the_rest(
+def test_batch_batch_hands_back_a_transient_error_and_finishes_the_rest(
     inbox: Path, tmp_path: Path
 ) -> None:
     outbox = LocalStore(tmp_path / "out")
@@ -104,7 +104,7 @@ def test_jobs_batch_hands_back_a_transient_error_and_finishes_the_rest(
     assert _output(outbox, FAILED_PREFIX, "good1.txt") is None
 
 
-def test_jobs_batch_model_failure_costs_only_the_document_that_caused_it(
+def test_batch_batch_model_failure_costs_only_the_document_that_caused_it(
     inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = pipeline.segment_all
@@ -132,7 +132,7 @@ def test_jobs_batch_model_failure_costs_only_the_document_that_caused_it(
     }
 
 
-def test_jobs_checked_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> None:
+def test_batch_checked_reads_each_input_at_once(inbox: Path, tmp_path: Path) -> None:
     outbox = LocalStore(tmp_path / "out")
     settings = get_settings()
     process_keys(LocalStore(inbox), outbox, ["good0.txt"], settings)
@@ -180,7 +180,7 @@ class CountingStore(LocalStore):
                 self.reading -= 1
 
 
-def test_jobs_batch_clears_old_failure_records_in_one_request(inbox: Path, tmp_path: Path) -> None:
+def test_batch_batch_clears_old_failure_records_in_one_request(inbox: Path, tmp_path: Path) -> None:
     outbox = CountingStore(tmp_path / "out")
     settings = get_settings()
     keys = ["good0.txt", "empty.txt", "good1.txt", "good2.txt"]
@@ -204,7 +204,7 @@ def test_jobs_batch_clears_old_failure_records_in_one_request(inbox: Path, tmp_p
     assert record is not None and record["error"]["code"] == "EMPTY"  # type: ignore[index]
 
 
-def test_jobs_batch_failing_to_clear_old_records_is_never_a_failure(
+def test_batch_batch_failing_to_clear_old_records_is_never_a_failure(
     inbox: Path, tmp_path: Path
 ) -> None:
     outbox = CountingStore(tmp_path / "out")
@@ -228,7 +228,7 @@ def test_jobs_batch_failing_to_clear_old_records_is_never_a_failure(
     assert all(_output(outbox, FAILED_PREFIX, key) is None for key in keys)
 
 
-def test_jobs_batch_reads_its_inputs_side_by_side(inbox: Path, tmp_path: Path) -> None:
+def test_batch_batch_reads_its_inputs_side_by_side(inbox: Path, tmp_path: Path) -> None:
     # Each read waits until four are in flight: one at a time, the barrier breaks instead.
     slow = CountingStore(inbox, meet=threading.Barrier(4, timeout=10))
     keys = ["good0.txt", "good1.txt", "good2.txt", "empty.txt"]
@@ -241,7 +241,7 @@ def test_jobs_batch_reads_its_inputs_side_by_side(inbox: Path, tmp_path: Path) -
     assert single.most_reading == 1
 
 
-def test_jobs_clears_no_failure_record_the_caller_saw_none_of(inbox: Path, tmp_path: Path) -> None:
+def test_batch_clears_no_failure_record_the_caller_saw_none_of(inbox: Path, tmp_path: Path) -> None:
     outbox = CountingStore(tmp_path / "out")
     settings = get_settings()
     outbox.put(output_key(FAILED_PREFIX, "good1.txt"), b"{}", "application/json")

@@ -38,7 +38,7 @@ def _decode(data: bytes, key: str = "doc.txt") -> str:
         (b"  spaced   out  \r\n\r\n\r\n\r\nline ", "spaced out\n\nline"),
     ],
 )
-def test_read_decodes_and_normalises(data: bytes, expected: str) -> None:
+def test_decode_decodes_and_normalises(data: bytes, expected: str) -> None:
     assert _decode(data) == expected
 
 
@@ -59,7 +59,7 @@ ENGLISH = "The port said on Tuesday that the plan would double capacity.\n\nIt s
         ((ENGLISH + "\0").encode("utf-16-le"), ENGLISH, ("U+0000 ×1",)),
     ],
 )
-def test_read_drops_control_characters_and_counts_them(
+def test_decode_drops_control_characters_and_counts_them(
     data: bytes, expected: str, removed: tuple[str, ...]
 ) -> None:
     decoded = decode(RawDocument(Source("doc.txt"), data), SETTINGS)
@@ -88,7 +88,7 @@ def test_read_drops_control_characters_and_counts_them(
         (b"word " * 40_000, Code.TOO_LARGE),
     ],
 )
-def test_read_refuses_with_a_stable_code(data: bytes, code: Code) -> None:
+def test_decode_refuses_with_a_stable_code(data: bytes, code: Code) -> None:
     with pytest.raises(DocflowError) as caught:
         _decode(data)
     assert caught.value.code == code
@@ -116,15 +116,15 @@ def test_read_refuses_with_a_stable_code(data: bytes, code: Code) -> None:
         ("1. <head>", "a", None, "text"),
     ],
 )
-def test_read_sniffs_the_kind(head: str, key: str, content_type: str | None, kind: str) -> None:
+def test_decode_sniffs_the_kind(head: str, key: str, content_type: str | None, kind: str) -> None:
     assert sniff_kind(head, key, content_type) == kind
 
 
-def test_read_doc_id_is_the_hash_of_the_raw_bytes() -> None:
+def test_decode_doc_id_is_the_hash_of_the_raw_bytes() -> None:
     data = gzip.compress(PROSE.encode())
     decoded = decode(RawDocument(Source("a.gz"), data), SETTINGS)
     assert decoded.doc_id == "sha256:" + __import__("hashlib").sha256(data).hexdigest()
 
 
-def test_read_normalise_keeps_curly_quotes() -> None:
+def test_decode_normalise_keeps_curly_quotes() -> None:
     assert normalise("What’s “next”?") == "What’s “next”?"

@@ -29,7 +29,7 @@ from workers.model import (
 )
 from workers.parsers import parse_html, without_internal_subset
 from workers.residue import byline_names, byline_names_in, residue_kind, run_filters
-from workers.resolve import tag
+from workers.resolve import resolve
 from workers.segment import lay_out
 from workers.sentences import sentence_spans
 from workers.settings import Settings
@@ -81,14 +81,14 @@ def _tag(names: str, headline: bool = False) -> object:
         mentions.append(Mention(at, at + len(name), name, "PERSON"))
         at += len(name) + len(" spoke. ")
     cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return tag(Segmented(cleaned, text, (), tuple(mentions)), ("PERSON",))
+    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("PERSON",))
 
 
 def _tag_long_name(name: str) -> object:
     """tag over one mention of thousands of words, as a model may emit over a run-on table."""
     cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(name),))
     mention = Mention(0, len(name), name, "PERSON")
-    return tag(Segmented(cleaned, name, (), (mention,)), ("PERSON",))
+    return resolve(Segmented(cleaned, name, (), (mention,)), ("PERSON",))
 
 
 def _tag_acronyms(names: str) -> object:
@@ -101,7 +101,7 @@ def _tag_acronyms(names: str) -> object:
         mentions.append(Mention(at, at + len(surface), surface, "ORG"))
         at += len(surface) + len(after)
     cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return tag(Segmented(cleaned, text, (), tuple(mentions)), ("ORG",))
+    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("ORG",))
 
 
 def _tag_teams(names: str) -> object:
@@ -117,7 +117,7 @@ def _tag_teams(names: str) -> object:
         mentions.append(Mention(at, at + len(surface), surface, label))
         at += len(surface) + len(after)
     cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return tag(Segmented(cleaned, text, (), tuple(mentions)), ("ORG", "GPE"))
+    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("ORG", "GPE"))
 
 
 def _text_block(line: str) -> Block:

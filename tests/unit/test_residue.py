@@ -93,7 +93,7 @@ def h(text: str) -> Block:
         ("By JANE DOE, Associated Press", "byline"),
     ],
 )
-def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
+def test_residue_residue_kind_of_page_residue(line: str, kind: str) -> None:
     assert residue_kind(line) == kind
 
 
@@ -120,7 +120,7 @@ def test_textclean_residue_kind_of_page_residue(line: str, kind: str) -> None:
         " each week, a rate that has not changed since the survey began in 2015.",
     ],
 )
-def test_textclean_residue_kind_keeps_prose(line: str) -> None:
+def test_residue_residue_kind_keeps_prose(line: str) -> None:
     assert residue_kind(line) is None
 
 
@@ -147,7 +147,7 @@ def test_textclean_residue_kind_keeps_prose(line: str) -> None:
         ),
     ],
 )
-def test_textclean_drop_related_tail(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
+def test_residue_drop_related_tail(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
     assert drop_related_tail(blocks) == (kept, tuple(Removed("related", t) for t in cut))
 
 
@@ -163,7 +163,7 @@ def test_textclean_drop_related_tail(blocks: Blocks, kept: Blocks, cut: tuple[st
         ((p("Meal 1"), p(BODY), p("Meal 1")), (p("Meal 1"), p(BODY), p("Meal 1")), ()),
     ],
 )
-def test_textclean_drop_repeats(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
+def test_residue_drop_repeats(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
     assert drop_repeats(blocks) == (kept, tuple(Removed("duplicate", t) for t in cut))
 
 
@@ -179,9 +179,7 @@ def test_textclean_drop_repeats(blocks: Blocks, kept: Blocks, cut: tuple[str, ..
         ((h("Section"), p(BODY)), (h("Section"), p(BODY)), ()),
     ],
 )
-def test_textclean_drop_trailing_headings(
-    blocks: Blocks, kept: Blocks, cut: tuple[str, ...]
-) -> None:
+def test_residue_drop_trailing_headings(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
     assert drop_trailing_headings(blocks) == (kept, tuple(Removed("related", t) for t in cut))
 
 
@@ -193,7 +191,7 @@ def test_textclean_drop_trailing_headings(
         ((p(BODY), h("Section")), (p(BODY), h("Section")), ()),
     ],
 )
-def test_textclean_drop_lead_heading(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
+def test_residue_drop_lead_heading(blocks: Blocks, kept: Blocks, cut: tuple[str, ...]) -> None:
     assert drop_lead_heading(blocks) == (kept, tuple(Removed("title", t) for t in cut))
 
 
@@ -207,7 +205,7 @@ def test_textclean_drop_lead_heading(blocks: Blocks, kept: Blocks, cut: tuple[st
         (BODY, ()),
     ],
 )
-def test_textclean_byline_names(line: str, names: tuple[str, ...]) -> None:
+def test_residue_byline_names(line: str, names: tuple[str, ...]) -> None:
     assert byline_names(line) == names
 
 
@@ -235,16 +233,16 @@ def test_textclean_byline_names(line: str, names: tuple[str, ...]) -> None:
         ("", ()),
     ],
 )
-def test_textclean_byline_names_in_markup(text: str, names: tuple[str, ...]) -> None:
+def test_residue_byline_names_in_markup(text: str, names: tuple[str, ...]) -> None:
     assert byline_names_in(text) == names
 
 
 @pytest.mark.parametrize(("text", "key"), [(" A  b ", "a b"), ("ÉTÉ\n2024", "été 2024")])
-def test_textclean_squash(text: str, key: str) -> None:
+def test_residue_squash(text: str, key: str) -> None:
     assert squash(text) == key
 
 
-def test_textclean_run_filters_collects_every_cut_in_order() -> None:
+def test_residue_run_filters_collects_every_cut_in_order() -> None:
     blocks = (p(BODY), p("Advertisement"), p(BODY + " Again."), h("Related Stories"), p("Teaser"))
     kept, cut = run_filters(blocks)
     assert kept == (p(BODY), p(BODY + " Again."))

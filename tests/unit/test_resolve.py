@@ -15,7 +15,7 @@ from workers.model import (
     Source,
 )
 from workers.pipeline import enrich_all
-from workers.resolve import gazetteer, tag, trim
+from workers.resolve import gazetteer, resolve, trim
 from workers.settings import DEFAULT_LABELS, get_settings
 
 SEED = SEEDS / "000_3f1d083b70fe61c9.txt"
@@ -33,7 +33,7 @@ def _segmented(text: str, spans: list[tuple[str, str]]) -> Segmented:
 
 
 def _folded(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str, tuple[str, ...], int]]:
-    tagged = tag(_segmented(text, spans), DEFAULT_LABELS)
+    tagged = resolve(_segmented(text, spans), DEFAULT_LABELS)
     for entity in tagged.entities:
         assert all(text[m.start : m.end] == m.text for m in entity.mentions)
     return [(e.text, e.label, e.aliases, e.count) for e in tagged.entities]
@@ -113,7 +113,7 @@ def _folded(text: str, spans: list[tuple[str, str]]) -> list[tuple[str, str, tup
         ),
     ],
 )
-def test_tag_folds_mentions_of_one_entity(
+def test_resolve_folds_mentions_of_one_entity(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -339,7 +339,7 @@ def test_tag_folds_mentions_of_one_entity(
         ),
     ],
 )
-def test_tag_resolves_each_error_class(
+def test_resolve_resolves_each_error_class(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -479,7 +479,7 @@ def test_tag_resolves_each_error_class(
         ),
     ],
 )
-def test_tag_folds_initials_countries_clipped_and_first_names(
+def test_resolve_folds_initials_countries_clipped_and_first_names(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -516,7 +516,7 @@ def test_tag_folds_initials_countries_clipped_and_first_names(
         ),
     ],
 )
-def test_tag_label_ties_go_to_the_leading_labels(
+def test_resolve_label_ties_go_to_the_leading_labels(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -558,7 +558,7 @@ def test_tag_label_ties_go_to_the_leading_labels(
         ),
     ],
 )
-def test_tag_folds_a_name_into_its_plural(
+def test_resolve_folds_a_name_into_its_plural(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -599,7 +599,7 @@ def test_tag_folds_a_name_into_its_plural(
         ),
     ],
 )
-def test_tag_folds_an_acronym_of_reordered_initials(
+def test_resolve_folds_an_acronym_of_reordered_initials(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -641,7 +641,7 @@ def test_tag_folds_an_acronym_of_reordered_initials(
         ),
     ],
 )
-def test_tag_folds_a_compass_point_into_the_place_it_opens(
+def test_resolve_folds_a_compass_point_into_the_place_it_opens(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -721,7 +721,7 @@ def test_tag_folds_a_compass_point_into_the_place_it_opens(
         ),
     ],
 )
-def test_tag_shared_surname_goes_to_the_one_never_called_by_first_name(
+def test_resolve_shared_surname_goes_to_the_one_never_called_by_first_name(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -769,7 +769,7 @@ def test_tag_shared_surname_goes_to_the_one_never_called_by_first_name(
         ),
     ],
 )
-def test_tag_finds_names_in_a_headline_in_capitals(
+def test_resolve_finds_names_in_a_headline_in_capitals(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -799,13 +799,13 @@ def test_tag_finds_names_in_a_headline_in_capitals(
         ("Niger Smith spoke.", [("Niger Smith", "PERSON")], [("Niger Smith", "PERSON", (), 1)]),
     ],
 )
-def test_tag_gazetteer_corrects_implausible_place_labels(
+def test_resolve_gazetteer_corrects_implausible_place_labels(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
 
 
-def test_tag_gazetteer_loads_once_with_each_kind_of_place() -> None:
+def test_resolve_gazetteer_loads_once_with_each_kind_of_place() -> None:
     places = gazetteer()
     assert gazetteer() is places
     assert [places.get(n) for n in ("france", "ontario", "chicago", "zebulonia")] == [
@@ -816,7 +816,7 @@ def test_tag_gazetteer_loads_once_with_each_kind_of_place() -> None:
     ]
 
 
-def test_tag_orders_by_count_then_first_mention() -> None:
+def test_resolve_orders_by_count_then_first_mention() -> None:
     text = "Berlin, Paris, Paris, Rome, Rome."
     spans = [
         ("Berlin", "GPE"),
@@ -825,7 +825,7 @@ def test_tag_orders_by_count_then_first_mention() -> None:
         ("Rome", "GPE"),
         ("Rome", "GPE"),
     ]
-    tagged = tag(_segmented(text, spans), DEFAULT_LABELS)
+    tagged = resolve(_segmented(text, spans), DEFAULT_LABELS)
     assert [(e.id, e.text) for e in tagged.entities] == [
         ("e1", "Paris"),
         ("e2", "Rome"),
@@ -833,9 +833,9 @@ def test_tag_orders_by_count_then_first_mention() -> None:
     ]
 
 
-def test_tag_labels_setting_selects_entities() -> None:
+def test_resolve_labels_setting_selects_entities() -> None:
     text = "Berlin in 2024."
-    tagged = tag(_segmented(text, [("Berlin", "GPE"), ("2024", "DATE")]), ["DATE"])
+    tagged = resolve(_segmented(text, [("Berlin", "GPE"), ("2024", "DATE")]), ["DATE"])
     assert [e.text for e in tagged.entities] == ["2024"]
 
 
@@ -850,7 +850,7 @@ def test_tag_labels_setting_selects_entities() -> None:
         ("'s", None),
     ],
 )
-def test_tag_trim_strips_articles_possessives_and_quotes(
+def test_resolve_trim_strips_articles_possessives_and_quotes(
     surface: str, expected: str | None
 ) -> None:
     text = f"x {surface} y"
@@ -880,7 +880,7 @@ def test_tag_trim_strips_articles_possessives_and_quotes(
         ("1996-08-30", "DATE", "1996-08-30"),
     ],
 )
-def test_tag_trim_drops_scores_run_into_names(surface: str, label: str, expected: str) -> None:
+def test_resolve_trim_drops_scores_run_into_names(surface: str, label: str, expected: str) -> None:
     text = f"x {surface} y"
     trimmed = trim(Mention(2, 2 + len(surface), surface, label), text)
     assert trimmed is not None
@@ -957,14 +957,14 @@ def _interview(paragraphs: list[str], spans: list[tuple[str, str]]) -> Segmented
         ),
     ],
 )
-def test_tag_speakers_are_people_with_their_labels_as_mentions(
+def test_resolve_speakers_are_people_with_their_labels_as_mentions(
     paragraphs: list[str],
     spans: list[tuple[str, str]],
     expected: list[tuple[str, str, tuple[str, ...], int]],
     ids: list[tuple[str, ...]],
 ) -> None:
     segmented = _interview(paragraphs, spans)
-    tagged = tag(segmented, DEFAULT_LABELS)
+    tagged = resolve(segmented, DEFAULT_LABELS)
     text = segmented.text
     for entity in tagged.entities:
         assert all(text[m.start : m.end] == m.text for m in entity.mentions)
@@ -973,7 +973,7 @@ def test_tag_speakers_are_people_with_their_labels_as_mentions(
     assert [tuple(names[i] for i in section) for section in tagged.speaker_ids] == ids
 
 
-def test_tag_seed_speakers_resolve_to_their_people() -> None:
+def test_resolve_seed_speakers_resolve_to_their_people() -> None:
     (document,) = enrich_all([RawDocument(Source(SEED.name), SEED.read_bytes())], get_settings())
     assert isinstance(document, dict), document
     people = {e["text"]: e for e in document["entities"]}
@@ -1087,7 +1087,7 @@ def test_tag_seed_speakers_resolve_to_their_people() -> None:
         ),
     ],
 )
-def test_tag_folds_a_place_into_the_team_it_names(
+def test_resolve_folds_a_place_into_the_team_it_names(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
@@ -1108,6 +1108,6 @@ def test_tag_folds_a_place_into_the_team_it_names(
         ("Leeds is dry.", "GPE"),
     ],
 )
-def test_tag_a_place_a_score_follows_is_a_club(text: str, label: str) -> None:
+def test_resolve_a_place_a_score_follows_is_a_club(text: str, label: str) -> None:
     name = text.removeprefix("Results:\n").split()[0]
     assert _folded(text, [(name, "GPE")])[0][:2] == (name, label)

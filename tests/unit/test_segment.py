@@ -4,7 +4,7 @@ import spacy
 from workers.errors import Code, DocflowError
 from workers.model import Block, Cleaned, Metadata, Source
 from workers.nlp import blank_model, load_model, resolve_models
-from workers.resolve import tag
+from workers.resolve import resolve
 from workers.segment import lay_out, segment, segment_all
 from workers.sentences import sentence_spans
 from workers.settings import DEFAULT_LABELS, get_settings
@@ -84,7 +84,7 @@ def test_segment_sentences_stay_in_their_paragraph_after_the_speaker(
     assert {"Vladimir Putin", "Moscow"} <= {m.text for m in segmented.mentions}
     # The model reads the labels too; tagging counts each label once, as its speaker's
     # mention at the label's own offsets, whatever the model made of it.
-    entities = {e.text: e for e in tag(segmented, DEFAULT_LABELS).entities}
+    entities = {e.text: e for e in resolve(segmented, DEFAULT_LABELS).entities}
     labels = [p.start for p in paragraphs if p.speaker]
     assert [(m.start, m.text) for m in entities["Andrew Scobell"].mentions] == [
         (text.index("Andrew Scobell"), "Andrew Scobell"),
