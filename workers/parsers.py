@@ -24,6 +24,17 @@ HTML_PARSER = html.HTMLParser(
     huge_tree=False,
     encoding="utf-8",
 )
+# lxml.html picks each element's class in a Python callback, once per element proxy made
+# (trafilatura and Readability make millions); every element is an HtmlElement here, the
+# class chosen in C: the form and label subclasses it would pick are not used.
+HTML_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=html.HtmlElement,
+        comment=html.HtmlComment,
+        pi=html.HtmlProcessingInstruction,
+        entity=html.HtmlEntity,
+    )
+)
 XML_PARSER = etree.XMLParser(
     resolve_entities=False,
     load_dtd=False,
