@@ -15,7 +15,7 @@ from trafilatura.xml import xmltotxt
 from workers.errors import DocflowError
 from workers.extract.metadata import page_metadata, visible_text
 from workers.model import Block, BlockKind, Metadata, Removed
-from workers.parsers import parse_html
+from workers.parsers import HTML_PARSER, parse_html
 from workers.residue import Blocks, Cut, squash
 
 Mode = Literal["precision", "default", "recall"]
@@ -73,10 +73,6 @@ _LANDMARK_KINDS = (
     ("caption", ("figcaption",)),
     ("related", ("aside", "related")),
     ("prompt", ("newsletter",)),
-)
-# Readability's summary is markup lxml wrote from our own hardened tree.
-_SUMMARY_PARSER = etree.HTMLParser(
-    no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, encoding="utf-8"
 )
 
 
@@ -235,9 +231,8 @@ def readability_blocks(tree: html.HtmlElement) -> Blocks:
         summary = ReadabilityDocument(deepcopy(tree), min_text_length=25).summary()
         if not summary.strip():
             return ()
-        # lxml's own serialisation of our parsed tree: plain elements, without lxml.html's
-        # per-element class lookup, read it a third faster.
-        return tuple(markup_blocks(etree.fromstring(summary, _SUMMARY_PARSER)))
+        # Markup lxml wrote from our own tree, read back with the same hardened parser.
+        return tuple(markup_blocks(etree.fromstring(summary, HTML_PARSER)))
     except (DocflowError, ValueError, TypeError, etree.LxmlError):
         return ()  # no second opinion on this page: trafilatura's body stands
 
