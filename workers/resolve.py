@@ -227,6 +227,7 @@ def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     ]
     mentions = _split_compounds(mentions, text)
     mentions = [_as_team(mention, text) for mention in mentions]
+    mentions = _with_team_names(mentions, text)
     if "GPE" in allowed:
         mentions = _with_dateline_places(mentions, text)
     groups = _grouped(mentions, text, allowed, said)
@@ -286,6 +287,34 @@ def _as_team(mention: Mention, text: str) -> Mention:
     if _is_nation(mention.text.casefold()):
         return mention
     return Mention(mention.start, mention.end, mention.text, "ORG")
+
+
+_NEXT_WORD = re.compile(r" ([A-Z][a-z]+)\b(?![-'’])")
+
+
+def _with_team_names(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """A region's or city's name the model ended before the plural that follows it is the
+    team's whole name: "Cleveland" in "the Cleveland Indians beat ..." is "Cleveland Indians".
+
+    >>> [m.text for m in _with_team_names([Mention(4, 13, "Cleveland", "GPE")],
+    ...                                    "The Cleveland Indians won.")]
+    ['Cleveland Indians']
+    """
+    out: list[Mention] = []
+    for at, mention in enumerate(mentions):
+        word = _NEXT_WORD.match(text, mention.end)
+        following = mentions[at + 1] if at + 1 < len(mentions) else None
+        if (
+            mention.label not in _PLACES
+            or word is None
+            or not _is_plural(word.group(1))
+            or gazetteer().get(mention.text.casefold()) not in ("city", "region")
+            or (following is not None and following.start < word.end())
+        ):
+            out.append(mention)
+            continue
+        out.append(Mention(mention.start, word.end(), text[mention.start : word.end()], "ORG"))
+    return out
 
 
 def _is_nation(name: str) -> bool:
@@ -401,24 +430,32 @@ def _team_keys(mentions: Sequence[Mention], text: str, datelines: set[int]) -> d
     """For each bare place's name that stands for the one team it opens, the team's key.
 
     A report that names two or more teams by a place and a plural ("Seattle Mariners",
-    "Ohio Owls") calls a team by its place alone: "beat Seattle", "Seattle's lead". Where
-    the text says it means the place ("In Seattle,", a dateline), it is the place; a
-    country is its national team only in name, so it stays a place.
+    "Ohio Owls") calls a team by its place alone: "beat Seattle", "Seattle's lead". So does
+    such a report a name a place opens whose rest the text also uses alone, plural or not:
+    "Chicago White Sox" beside "White Sox", "Utah Jazz" beside "Jazz". Where the text says
+    it means the place ("In Seattle,", a dateline), it is the place; a country is its
+    national team only in name, so it stays a place.
     """
     places = {_key(m) for m in mentions if m.label in _PLACES}
-    heads: dict[str, set[str]] = {}
+    names = {_key(m) for m in mentions}
+    plural: dict[str, set[str]] = {}
+    other: dict[str, set[str]] = {}
     for mention in mentions:
         words = mention.text.split()
-        if mention.label != "ORG" or len(words) < 2 or not _is_plural(words[-1]):
+        if mention.label != "ORG" or len(words) < 2:
             continue
         for size in range(min(len(words) - 1, _PLACE_WORDS), 0, -1):
             head = " ".join(words[:size]).casefold()
             kind = gazetteer().get(head)
             if kind in ("city", "region") or (kind is None and head in places):
-                heads.setdefault(head, set()).add(_key(mention))
+                if _is_plural(words[-1]):
+                    plural.setdefault(head, set()).add(_key(mention))
+                elif " ".join(words[size:]).casefold() in names:
+                    other.setdefault(head, set()).add(_key(mention))
                 break
-    if len({team for named in heads.values() for team in named}) < 2:
+    if len({team for named in plural.values() for team in named}) < 2:
         return {}
+    heads = {head: plural.get(head, set()) | other.get(head, set()) for head in plural | other}
     return {
         mention.start: next(iter(heads[key]))
         for mention in mentions

@@ -1085,9 +1085,76 @@ def test_resolve_seed_speakers_resolve_to_their_people() -> None:
                 ("Denver", "GPE", (), 1),
             ],
         ),
+        # Beside two such teams, a name a place opens whose rest stands alone is one too,
+        # plural or not ("White Sox"); one whose rest never stands alone is not.
+        (
+            "The Denver Owls beat the Tulsa Hawks. The Dayton Red Sox lost. Red Sox fans "
+            "left Dayton.",
+            [
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Dayton Red Sox", "ORG"),
+                ("Red Sox", "ORG"),
+                ("Dayton", "GPE"),
+            ],
+            [
+                ("Dayton Red Sox", "ORG", ("Red Sox", "Dayton"), 3),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+            ],
+        ),
+        (
+            "The Denver Owls beat the Tulsa Hawks. The Dayton Stock Exchange fell. Dayton slept.",
+            [
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Dayton Stock Exchange", "ORG"),
+                ("Dayton", "GPE"),
+            ],
+            [
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+                ("Dayton Stock Exchange", "ORG", (), 1),
+                ("Dayton", "GPE", (), 1),
+            ],
+        ),
     ],
 )
 def test_resolve_folds_a_place_into_the_team_it_names(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
+# A region's or city's name the model ended before the plural after it is a team's name.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Denver Owls won. Denver is hot.",
+            [("Denver", "GPE"), ("Denver", "GPE")],
+            [("Denver Owls", "ORG", (), 1), ("Denver", "GPE", (), 1)],
+        ),
+        # Not a country's name ("Kenya Airways" is the model's to find), nor where the
+        # model tagged the next word itself, nor before a word that is no plural.
+        (
+            "Kenya Airways flew.",
+            [("Kenya", "GPE")],
+            [("Kenya", "GPE", (), 1)],
+        ),
+        (
+            "The Ohio Democrats met.",
+            [("Ohio", "GPE"), ("Democrats", "NORP")],
+            [("Ohio", "GPE", (), 1), ("Democrats", "NORP", (), 1)],
+        ),
+        (
+            "The Denver Times said Denver Police came.",
+            [("Denver", "GPE"), ("Denver", "GPE")],
+            [("Denver", "GPE", (), 2)],
+        ),
+    ],
+)
+def test_resolve_a_place_before_a_plural_is_the_team(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
