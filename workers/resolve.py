@@ -391,11 +391,15 @@ def _grouped(
     A dateline's place makes its namesakes a place, unless the model called them an
     organisation or they stand in capitals below the headline: "ATLANTA 1996" atop a
     report on the "Atlanta" team, or above a results table's "ATLANTA 74 59", stays apart
-    from the team; the headline's "MILWAUKEE" it names is the dateline's city.
+    from the team; the headline's "MILWAUKEE" it names is the dateline's city. The country
+    after it ("TOFTIR, Faroe Islands") is the country, apart from namesakes a score
+    follows, its national team: "beat the Faroe Islands 2-1".
     """
     datelines = (
         {m.start for m in mentions if _opens_dateline(m, text)} if "GPE" in allowed else set()
     )
+    after = {m.end + 2 for m in mentions if m.start in datelines and text.startswith(", ", m.end)}
+    countries = {m.start for m in mentions if m.start in after and _is_nation(m.text.casefold())}
     headline = text.find("\n") % (len(text) + 1)
     teams = _team_keys(mentions, text, datelines)
     groups: dict[str, _Group] = {}
@@ -404,8 +408,14 @@ def _grouped(
             key = teams[mention.start]
             team = Mention(mention.start, mention.end, mention.text, "ORG")
             groups.setdefault(key, _Group(key)).add(team)
-        elif mention.start not in datelines:
+        elif mention.start not in datelines | countries:
             key = _key(mention)
+            groups.setdefault(key, _Group(key)).add(mention)
+    for mention in mentions:
+        if mention.start in countries:
+            key = _key(mention)
+            if key in groups and any(_SCORE_AFTER.match(text, m.end) for m in groups[key].mentions):
+                key = f"{key}\x00dateline"
             groups.setdefault(key, _Group(key)).add(mention)
     for mention in mentions:
         if mention.start in datelines:

@@ -278,6 +278,27 @@ def test_resolve_folds_mentions_of_one_entity(
             [("SALALAH", "ORG"), ("Oman", "GPE")],
             [("SALALAH", "GPE", (), 1), ("Oman", "GPE", (), 1)],
         ),
+        # The country after it is the country; a namesake a score follows, its team.
+        (
+            "TOFTIR, Faroe Islands 1996-08-31\n\nSlovakia beat the Faroe Islands 2-1.",
+            [
+                ("TOFTIR", "ORG"),
+                ("Faroe Islands", "GPE"),
+                ("Slovakia", "GPE"),
+                ("Faroe Islands", "GPE"),
+            ],
+            [
+                ("TOFTIR", "GPE", (), 1),
+                ("Faroe Islands", "GPE", (), 1),
+                ("Slovakia", "GPE", (), 1),
+                ("Faroe Islands", "GPE", (), 1),
+            ],
+        ),
+        (
+            "SALALAH, Oman 1996-12-06\n\nOman said talks began in Oman 2 days ago.",
+            [("SALALAH", "ORG"), ("Oman", "GPE"), ("Oman", "GPE"), ("Oman", "GPE")],
+            [("Oman", "GPE", (), 3), ("SALALAH", "GPE", (), 1)],
+        ),
         (
             "VIENNA, June 20 (Agency) - Talks began.",
             [("VIENNA", "PERSON")],
