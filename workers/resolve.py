@@ -137,6 +137,8 @@ class _Group:
     person: bool = False
     # Set once a dateline names it: the entity is a place.
     place: bool = False
+    # The text speaks of it as of a person: "Washington, who climbed back", "said Washington."
+    cued: bool = False
     # The words, and the labels' tally and vote once the group is complete: the folds ask
     # for them many times.
     tokens: list[str] = field(init=False)
@@ -433,7 +435,26 @@ def _grouped(
         group = groups.setdefault(key, _Group(key))
         group.add(mention)
         group.person = True
+    for group in groups.values():
+        group.cued = any(_spoken_of_as_a_person(m, text) for m in group.mentions)
     return groups
+
+
+def _spoken_of_as_a_person(mention: Mention, text: str) -> bool:
+    """True where a relative "who" follows the name, or it is who "said" a sentence's last words.
+
+    >>> [_spoken_of_as_a_person(Mention(0, 4, "Hale", "GPE"), text)
+    ...  for text in ("Hale, who won", "Hale said", "Hale, which")]
+    [True, False, False]
+    >>> _spoken_of_as_a_person(Mention(13, 17, "Hale", "GPE"), '"Fine," said Hale.')
+    True
+    """
+    if text.startswith(", who ", mention.end):
+        return True
+    return text.endswith("said ", 0, mention.start) and text[mention.end : mention.end + 1] in (
+        ".",
+        ",",
+    )
 
 
 def _team_keys(mentions: Sequence[Mention], text: str, datelines: set[int]) -> dict[int, str]:
@@ -753,7 +774,12 @@ def _person_owner(
         owner = _surname_owner(fits, group, alone)
     if owner is None:
         return None
-    if _is_person(owner) or (group.vote() == "PERSON" and _could_be_a_person(owner, places)):
+    # A surname the model called something else, of a name it did not call a person, is a
+    # person's where the text speaks of it as of one: "Washington, who" of "MaliVai Washington".
+    if _is_person(owner) or (
+        (group.vote() == "PERSON" or (group.cued and labels <= _PLACES))
+        and _could_be_a_person(owner, places)
+    ):
         return owner
     return None
 

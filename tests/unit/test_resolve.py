@@ -145,6 +145,28 @@ def test_resolve_folds_mentions_of_one_entity(
             [("Luis Moreno", "ORG"), ("Moreno", "PERSON"), ("Moreno", "PERSON")],
             [("Luis Moreno", "PERSON", ("Moreno",), 3)],
         ),
+        # Neither called a person, the surname a place: the text says who it is.
+        (
+            "Luka Denver won. Denver, who served well, smiled.",
+            [("Luka Denver", "ORG"), ("Denver", "GPE")],
+            [("Luka Denver", "PERSON", ("Denver",), 2)],
+        ),
+        (
+            '"Fine," said Denver. Luka Denver won.',
+            [("Denver", "GPE"), ("Luka Denver", "ORG")],
+            [("Luka Denver", "PERSON", ("Denver",), 2)],
+        ),
+        (
+            "Luka Denver won. Denver is cold.",
+            [("Luka Denver", "ORG"), ("Denver", "GPE")],
+            [("Luka Denver", "ORG", (), 1), ("Denver", "GPE", (), 1)],
+        ),
+        # A team the text speaks of with "who" stays a team.
+        (
+            "The New Denver Giants won. The Giants, who trailed, rallied.",
+            [("New Denver Giants", "ORG"), ("Giants", "ORG")],
+            [("New Denver Giants", "ORG", ("Giants",), 2)],
+        ),
         # 3. Multi-word surnames, middle names and particles.
         (
             "Ana Santos Silva spoke. Santos Silva left.",
