@@ -65,10 +65,12 @@ def interleaved(
     return seconds
 
 
-def table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A plain aligned text table, numbers right-aligned."""
+def table(
+    title: str, header: Sequence[str], rows: Iterable[Sequence[object]], digits: int = 3
+) -> str:
+    """A plain aligned text table, numbers right-aligned, fractions to `digits` places."""
     body = [list(row) for row in rows]
-    cells = [list(header)] + [[_cell(value) for value in row] for row in body]
+    cells = [list(header)] + [[_cell(value, digits) for value in row] for row in body]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     numeric = [all(isinstance(row[i], int | float) for row in body) for i in range(len(header))]
     lines = [title]
@@ -84,9 +86,9 @@ def table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -
     return "\n".join(lines)
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, digits: int) -> str:
     if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+        return f"{value:,.{digits}f}" if abs(value) < 10 else f"{value:,.1f}"
     return str(value)
 
 
