@@ -1,6 +1,7 @@
 """Resolve stage: fold raw NER mentions into one entry per real-world entity."""
 
 import bisect
+import calendar
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -227,6 +228,7 @@ def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         and PARAGRAPH_BREAK not in trimmed.text
         and not labelled.overlaps(trimmed)
     ]
+    mentions = _split_runs(mentions, text)
     mentions = _split_compounds(mentions, text)
     mentions = [_as_team(mention, text) for mention in mentions]
     mentions = _with_team_names(mentions, text)
@@ -352,6 +354,99 @@ def _without_scores(surface: str) -> str:
 
 def _is_figure(word: str) -> bool:
     return any(ch.isdigit() for ch in word) and not any(ch.isalpha() for ch in word)
+
+
+# Where one name a model ran on ends and the next begins: an unclosed bracket ("Scott
+# Draper (Australia"), a spaced dash ("Slovakia - Lubomir"), an ordinal at the end
+# ("Gordon Durie 75th"), and in a person's name a joining word ("Ashby and Glantz").
+# Names may hold a figure ("Channel 4", "Nintendo 64", "National 9/11 Memorial") and
+# an organisation's a joining word ("Customs and Border Protection"): those split there
+# only into places' names ("Pohang 3 Ulsan 2", "Derbyshire and Surrey").
+_HARD_BREAK = re.compile(r" [-–—] | \d+(?:st|nd|rd|th)$")
+_BRACKET = re.compile(r" \(")
+_FIGURE = re.compile(r"(?<!\S)\d+(?:[.,:/-]\d+)*(?!\S)")
+_JOINER = re.compile(r", | and | or | v | vs\.? ")
+_CALENDAR = frozenset(
+    name.casefold() for name in (*calendar.month_name, *calendar.day_name) if name
+)
+
+
+def _split_runs(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """Split a mention that runs over two names into the names: "Pohang 3 Ulsan 2" is
+    Pohang and Ulsan, "Derbyshire and Surrey" two counties.
+
+    A part after the first is kept only where it reads as a name on its own: two words or
+    more, capitals, a place's or a name the text has elsewhere; "Intelex Job - The" is
+    Intelex Job.
+
+    >>> text = "Scott Draper (Australia) lost. Derbyshire and Surrey won."
+    >>> [(m.text, m.label) for m in _split_runs(
+    ...     [Mention(0, 23, "Scott Draper (Australia", "PERSON"),
+    ...      Mention(31, 52, "Derbyshire and Surrey", "ORG")], text)]
+    [('Scott Draper', 'PERSON'), ('Australia', 'GPE'), ('Derbyshire', 'ORG'), ('Surrey', 'ORG')]
+    """
+    known = {m.text for m in mentions}
+    out: list[Mention] = []
+    for mention in mentions:
+        if mention.label not in _SCORED:
+            out.append(mention)
+            continue
+        closed = mention.text.rfind(")")
+        hard = [match.span() for match in _HARD_BREAK.finditer(mention.text)]
+        hard += [m.span() for m in _BRACKET.finditer(mention.text) if m.start() > closed]
+        joined = [match.span() for match in _JOINER.finditer(mention.text)]
+        if mention.label == "PERSON":
+            hard, soft = hard + joined, []
+        else:
+            soft = [match.span() for match in _FIGURE.finditer(mention.text)] + joined
+        pieces = _pieces(mention, sorted(hard + soft), text, known, hard)
+        if soft and (
+            not pieces
+            or mention.text.casefold() in gazetteer()
+            or not all(p.text.casefold() in gazetteer() for p in pieces)
+        ):
+            pieces = _pieces(mention, sorted(hard), text, known, hard)
+        out.extend(pieces)
+    return out
+
+
+def _pieces(
+    mention: Mention,
+    cuts: Sequence[tuple[int, int]],
+    text: str,
+    known: set[str],
+    hard: Sequence[tuple[int, int]],
+) -> list[Mention]:
+    """The names between the cuts, each trimmed. A country's is a GPE, and so is a place's
+    after a name and a hard cut ("University of Waterloo (Ontario"); places a joining word
+    splits keep their label ("Derbyshire and Surrey", two clubs)."""
+    if not cuts:
+        return [mention]
+    pieces: list[Mention] = []
+    at, before = 0, (0, 0)
+    for cut in [*cuts, (len(mention.text), len(mention.text))]:
+        if cut[0] > at:
+            first, last = mention.start + at, mention.start + cut[0]
+            piece = trim(Mention(first, last, text[first:last], mention.label), text)
+            head = not pieces and at == 0
+            if piece is not None and (head or _reads_as_a_name(piece, known)):
+                place = gazetteer().get(piece.text.casefold())
+                after_hard = place is not None and not head and before in hard
+                label = "GPE" if place == "country" or after_hard else piece.label
+                pieces.append(Mention(piece.start, piece.end, piece.text, label))
+        at, before = max(at, cut[1]), cut
+    return pieces
+
+
+def _reads_as_a_name(piece: Mention, known: set[str]) -> bool:
+    """Two capitalised words or more, an acronym ("WHO"), a place's or a known name."""
+    words = piece.text.split()
+    folded = piece.text.casefold()
+    if len(piece.text) > 1 and piece.text.isupper():
+        return True
+    if not words[0][:1].isupper() or folded in STOP_WORDS or folded in _CALENDAR:
+        return False
+    return len(words) > 1 or piece.text in known or folded in gazetteer()
 
 
 def _split_compounds(mentions: Sequence[Mention], text: str) -> list[Mention]:
@@ -542,7 +637,8 @@ def _fold_acronyms(groups: dict[str, _Group]) -> None:
     spelt: dict[str, list[_Group]] = {}
     reordered: dict[str, list[_Group]] = {}
     for g in groups.values():
-        if len(g.tokens) > 1:
+        # A date's or a time's words are no name an acronym spells: "EM", "end of the month".
+        if len(g.tokens) > 1 and g.vote() in _PROPER_LABELS:
             words = g.mentions[0].text.casefold().split()
             for initials in dict.fromkeys((_initials(words), _initials(words, False))):
                 spelt.setdefault(initials, []).append(g)

@@ -91,6 +91,13 @@ def _tag_long_name(name: str) -> object:
     return resolve(Segmented(cleaned, name, (), (mention,)), ("PERSON",))
 
 
+def _tag_run_on(name: str, label: str = "PERSON") -> object:
+    """tag over one mention run over many names: brackets, dashes, joining words, figures."""
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(name),))
+    mention = Mention(0, len(name), name, label)
+    return resolve(Segmented(cleaned, name, (), (mention,)), (label,))
+
+
 def _tag_acronyms(names: str) -> object:
     """tag over many organisations' names, then each by its initials in reverse order."""
     orgs = [f"{name} Union" for name in names.split("\n")]
@@ -204,6 +211,11 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "tag-acronyms": (_tag_acronyms, lambda n: _names(n // 4)),
     "tag-teams": (_tag_teams, lambda n: _names(n // 4)),
     "tag-long-name": (_tag_long_name, lambda n: " ".join(["Hale"] * n)),
+    "tag-run-on-person": (_tag_run_on, lambda n: " - ".join(["Hale (Kent and Surrey 3"] * n)),
+    "tag-run-on-org": (
+        lambda name: _tag_run_on(name, "ORG"),
+        lambda n: " - ".join(["Hale (Kent and Surrey 3"] * n),
+    ),
 }
 
 

@@ -1169,6 +1169,89 @@ def test_resolve_folds_a_place_into_the_team_it_names(
     assert _folded(text, spans) == expected
 
 
+# A mention the model ran over two names is the names; what a name may hold stays whole.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Scott Draper (Australia) beat Ivan Lendl.",
+            [("Scott Draper (Australia", "PERSON"), ("Ivan Lendl", "PERSON")],
+            [
+                ("Scott Draper", "PERSON", (), 1),
+                ("Australia", "GPE", (), 1),
+                ("Ivan Lendl", "PERSON", (), 1),
+            ],
+        ),
+        (
+            "The World Health Organization (WHO) met.",
+            [("World Health Organization (WHO", "ORG")],
+            [("World Health Organization", "ORG", ("WHO",), 2)],
+        ),
+        (
+            "Scorers:\nSlovakia - Lubomir Moravcik (13th)",
+            [("Slovakia - Lubomir", "PERSON")],
+            [("Slovakia", "GPE", (), 1)],
+        ),
+        (
+            "Laurent Cabannes and Laurent Benezech scored.",
+            [("Laurent Cabannes and Laurent Benezech", "PERSON")],
+            [("Laurent Cabannes", "PERSON", (), 1), ("Laurent Benezech", "PERSON", (), 1)],
+        ),
+        (
+            "(Gordon Durie 75th), Gary McAllister",
+            [("Gordon Durie 75th", "PERSON")],
+            [("Gordon Durie", "PERSON", (), 1)],
+        ),
+        (
+            "Apply at Intelex Job - The best.",
+            [("Intelex Job - The", "ORG")],
+            [("Intelex Job", "ORG", (), 1)],
+        ),
+        # An organisation's name splits at a joining word or a figure only into places.
+        (
+            "Derbyshire and Surrey drew.",
+            [("Derbyshire and Surrey", "ORG")],
+            [("Derbyshire", "ORG", (), 1), ("Surrey", "ORG", (), 1)],
+        ),
+        (
+            "Results: Pohang 3 Ulsan 2",
+            [("Pohang 3 Ulsan 2", "ORG")],
+            [("Pohang", "ORG", (), 1), ("Ulsan", "ORG", (), 1)],
+        ),
+        (
+            "Customs and Border Protection said.",
+            [("Customs and Border Protection", "ORG")],
+            [("Customs and Border Protection", "ORG", (), 1)],
+        ),
+        (
+            "Channel 4 News said.",
+            [("Channel 4 News", "ORG")],
+            [("Channel 4 News", "ORG", (), 1)],
+        ),
+        (
+            "The National 9/11 Memorial opened.",
+            [("National 9/11 Memorial", "ORG")],
+            [("National 9/11 Memorial", "ORG", (), 1)],
+        ),
+        (
+            "The U.S. 4th Circuit Court of Appeals ruled.",
+            [("U.S. 4th Circuit Court of Appeals", "ORG")],
+            [("U.S. 4th Circuit Court of Appeals", "ORG", (), 1)],
+        ),
+        # Nor a figure in what the model called a person: "Nintendo 64" is no score.
+        (
+            "The Nintendo 64 sold.",
+            [("Nintendo 64", "PERSON")],
+            [("Nintendo 64", "PERSON", (), 1)],
+        ),
+    ],
+)
+def test_resolve_splits_names_a_model_ran_together(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
+
+
 # A region's or city's name the model ended before the plural after it is a team's name.
 @pytest.mark.parametrize(
     ("text", "spans", "expected"),
