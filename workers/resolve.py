@@ -415,13 +415,14 @@ def _pieces(
     cuts: Sequence[tuple[int, int]],
     text: str,
     known: set[str],
-    hard: Sequence[tuple[int, int]],
+    hard: Iterable[tuple[int, int]],
 ) -> list[Mention]:
     """The names between the cuts, each trimmed. A country's is a GPE, and so is a place's
     after a name and a hard cut ("University of Waterloo (Ontario"); places a joining word
     splits keep their label ("Derbyshire and Surrey", two clubs)."""
     if not cuts:
         return [mention]
+    after_hard_cut = set(hard)
     pieces: list[Mention] = []
     at, before = 0, (0, 0)
     for cut in [*cuts, (len(mention.text), len(mention.text))]:
@@ -431,7 +432,7 @@ def _pieces(
             head = not pieces and at == 0
             if piece is not None and (head or _reads_as_a_name(piece, known)):
                 place = gazetteer().get(piece.text.casefold())
-                after_hard = place is not None and not head and before in hard
+                after_hard = place is not None and not head and before in after_hard_cut
                 label = "GPE" if place == "country" or after_hard else piece.label
                 pieces.append(Mention(piece.start, piece.end, piece.text, label))
         at, before = max(at, cut[1]), cut
