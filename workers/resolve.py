@@ -228,6 +228,18 @@ def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
         and PARAGRAPH_BREAK not in trimmed.text
         and not labelled.overlaps(trimmed)
     ]
+    # A headline set in capitals gives the model no case to tell a name of many words from
+    # the words about it ("ENGLAND BEAT", "PUT ENGLAND"): of those only the ones the body
+    # names stay, and the body's other names are found in it once its entities are known
+    # (_find_in_headline).
+    capitals = _capitals_headline(text)
+    if capitals:
+        body = {m.text.casefold() for m in mentions if m.start >= capitals}
+        mentions = [
+            m
+            for m in mentions
+            if m.start >= capitals or " " not in m.text or m.text.casefold() in body
+        ]
     mentions = _split_runs(mentions, text)
     mentions = _split_compounds(mentions, text)
     mentions = [_as_team(mention, text) for mention in mentions]
@@ -247,6 +259,13 @@ def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _find_missed(families, labels_of, text, ((m.start, m.end) for m in said))
     entities = _entities(families, labels_of)
     return Tagged(segmented, entities, _speaker_ids(segmented, said, entities))
+
+
+def _capitals_headline(text: str) -> int:
+    """Where a headline set all in capitals ends, or 0 where the text opens otherwise."""
+    end = text.find("\n")
+    letters = [ch for ch in text[:end] if ch.isalpha()] if end > 0 else []
+    return end if len(letters) >= 2 and all(ch.isupper() for ch in letters) else 0
 
 
 def trim(mention: Mention, text: str) -> Mention | None:
@@ -1078,15 +1097,17 @@ def _find_in_headline(
 
     The model misses most names in "SOCCER - SLOVAKIA BEAT FAROES", which a reader finds
     as "Slovakia" below. Every word there is capitalised, so no word beside a name says it
-    is part of a longer one; a name that is also a common word ("US", "May") is not sought.
+    is part of a longer one; a name that is also a common word ("US", "May") is not sought,
+    nor a place's the body sets in capitals itself (a dateline's), but an acronym is.
     """
-    end = text.find("\n")
-    letters = [ch for ch in text[:end] if ch.isalpha()] if end > 0 else []
-    if len(letters) < 2 or not all(ch.isupper() for ch in letters):
+    end = _capitals_headline(text)
+    if not end:
         return
     upper: dict[str, set[int]] = {}
     for name, owner in owners.items():
-        if not name.isupper() and name.casefold() not in STOP_WORDS:
+        if name.casefold() in STOP_WORDS:
+            continue
+        if not name.isupper() or all(labels[index] not in _PLACES for index in owner):
             upper.setdefault(name.upper(), set()).update(owner)
     sought = [name for name, owner in upper.items() if len(owner) == 1]
     for start, stop, name in _whole_names(text[:end], sought):

@@ -209,11 +209,17 @@ def test_resolve_folds_mentions_of_one_entity(
             [("Philadelphia Eagles", "ORG"), ("Eagles", "GPE")],
             [("Philadelphia Eagles", "ORG", ("Eagles",), 2)],
         ),
-        # A headline in capitals that ends with the tail does not make it ambiguous.
+        # A line in capitals that ends with the tail does not make it ambiguous; in the
+        # headline, the model's span is dropped and the name the body names found in it.
+        (
+            "Report\n\nHAWKS BEAT KINGS\n\nThe Sacramento Kings lost. The Kings said.",
+            [("HAWKS BEAT KINGS", "PERSON"), ("Sacramento Kings", "ORG"), ("Kings", "ORG")],
+            [("Sacramento Kings", "ORG", ("Kings",), 2), ("HAWKS BEAT KINGS", "PERSON", (), 1)],
+        ),
         (
             "HAWKS BEAT KINGS\n\nThe Sacramento Kings lost. The Kings said.",
             [("HAWKS BEAT KINGS", "PERSON"), ("Sacramento Kings", "ORG"), ("Kings", "ORG")],
-            [("Sacramento Kings", "ORG", ("Kings",), 2), ("HAWKS BEAT KINGS", "PERSON", (), 1)],
+            [("Sacramento Kings", "ORG", ("KINGS", "Kings"), 3)],
         ),
         (
             "Nordbank Group grew. Nordbank said.",
@@ -358,6 +364,22 @@ def test_resolve_folds_mentions_of_one_entity(
             "GOLF - LEAD IN DENVER\n\nDENVER, Colorado 1996-08-29\n\nRain fell.",
             [("DENVER", "GPE"), ("Colorado", "GPE")],
             [("DENVER", "GPE", (), 2), ("Colorado", "GPE", (), 1)],
+        ),
+        # The model's span of many words in a headline in capitals is dropped, unless the
+        # body names it; an acronym the body names is found there.
+        (
+            "SOCCER - CANADA BEAT PANAMA\n\nCanada beat Panama. NATO met.",
+            [("CANADA BEAT", "ORG"), ("Canada", "GPE"), ("Panama", "GPE"), ("NATO", "ORG")],
+            [
+                ("Canada", "GPE", ("CANADA",), 2),
+                ("Panama", "GPE", ("PANAMA",), 2),
+                ("NATO", "ORG", (), 1),
+            ],
+        ),
+        (
+            "NATO AND SOUTH AFRICA MEET\n\nSouth Africa met NATO.",
+            [("SOUTH AFRICA", "GPE"), ("South Africa", "GPE"), ("NATO", "ORG")],
+            [("NATO", "ORG", (), 2), ("South Africa", "GPE", ("SOUTH AFRICA",), 2)],
         ),
         (
             "DENVER WIN AGAIN\n\nDENVER 1996-08-29\n\nRain fell.",
