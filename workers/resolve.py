@@ -385,6 +385,8 @@ _HARD_BREAK = re.compile(r" [-–—] | \d+(?:st|nd|rd|th)$")
 _BRACKET = re.compile(r" \(")
 _FIGURE = re.compile(r"(?<!\S)\d+(?:[.,:/-]\d+)*(?!\S)")
 _JOINER = re.compile(r", | and | or | v | vs\.? ")
+# A results line's two sides, each a name and its score: "Greenock Morton 1 Falkirk 0".
+_RESULT = re.compile(r"[^\d\n]+ \d+ [^\d\n]+ \d+$")
 _CALENDAR = frozenset(
     name.casefold() for name in (*calendar.month_name, *calendar.day_name) if name
 )
@@ -414,17 +416,21 @@ def _split_runs(mentions: Sequence[Mention], text: str) -> list[Mention]:
         hard = [match.span() for match in _HARD_BREAK.finditer(mention.text)]
         hard += [m.span() for m in _BRACKET.finditer(mention.text) if m.start() > closed]
         joined = [match.span() for match in _JOINER.finditer(mention.text)]
+        figures = [match.span() for match in _FIGURE.finditer(mention.text)]
+        result = _RESULT.match(mention.text) is not None
+        if result:
+            hard, figures = hard + figures, []
         if mention.label == "PERSON":
             hard, soft = hard + joined, []
         else:
-            soft = [match.span() for match in _FIGURE.finditer(mention.text)] + joined
-        pieces = _pieces(mention, sorted(hard + soft), text, known, hard)
+            soft = figures + joined
+        pieces = _pieces(mention, sorted(hard + soft), text, known, hard=hard, result=result)
         if soft and (
             not pieces
             or mention.text.casefold() in gazetteer()
             or not all(p.text.casefold() in gazetteer() for p in pieces)
         ):
-            pieces = _pieces(mention, sorted(hard), text, known, hard)
+            pieces = _pieces(mention, sorted(hard), text, known, hard=hard, result=result)
         out.extend(pieces)
     return out
 
@@ -434,11 +440,14 @@ def _pieces(
     cuts: Sequence[tuple[int, int]],
     text: str,
     known: set[str],
+    *,
     hard: Iterable[tuple[int, int]],
+    result: bool,
 ) -> list[Mention]:
-    """The names between the cuts, each trimmed. A country's is a GPE, and so is a place's
-    after a name and a hard cut ("University of Waterloo (Ontario"); places a joining word
-    splits keep their label ("Derbyshire and Surrey", two clubs)."""
+    """The names between the cuts, each trimmed (in a results line, each side's). A
+    country's is a GPE, and so is a place's after a name and a hard cut ("University of
+    Waterloo (Ontario"); places a joining word splits keep their label ("Derbyshire and
+    Surrey", two clubs)."""
     if not cuts:
         return [mention]
     after_hard_cut = set(hard)
@@ -449,7 +458,7 @@ def _pieces(
             first, last = mention.start + at, mention.start + cut[0]
             piece = trim(Mention(first, last, text[first:last], mention.label), text)
             head = not pieces and at == 0
-            if piece is not None and (head or _reads_as_a_name(piece, known)):
+            if piece is not None and (head or result or _reads_as_a_name(piece, known)):
                 place = gazetteer().get(piece.text.casefold())
                 after_hard = place is not None and not head and before in after_hard_cut
                 label = "GPE" if place == "country" or after_hard else piece.label

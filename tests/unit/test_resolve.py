@@ -1240,6 +1240,13 @@ def test_resolve_folds_a_place_into_the_team_it_names(
             [("Pohang 3 Ulsan 2", "ORG")],
             [("Pohang", "ORG", (), 1), ("Ulsan", "ORG", (), 1)],
         ),
+        # A results line's two sides are two names, whatever their words.
+        (
+            "Division one\nGreenock Morton 1 Falkirk 0",
+            [("Greenock Morton 1 Falkirk 0", "PERSON")],
+            # Falkirk, a region a score follows, is its club.
+            [("Greenock Morton", "PERSON", (), 1), ("Falkirk", "ORG", (), 1)],
+        ),
         (
             "Customs and Border Protection said.",
             [("Customs and Border Protection", "ORG")],
