@@ -526,6 +526,7 @@ def _grouped(
     )
     after = {m.end + 2 for m in mentions if m.start in datelines and text.startswith(", ", m.end)}
     countries = {m.start for m in mentions if m.start in after and _is_nation(m.text.casefold())}
+    apart = datelines | countries
     headline = text.find("\n") % (len(text) + 1)
     teams = _team_keys(mentions, text, datelines)
     groups: dict[str, _Group] = {}
@@ -534,14 +535,18 @@ def _grouped(
             key = teams[mention.start]
             team = Mention(mention.start, mention.end, mention.text, "ORG")
             groups.setdefault(key, _Group(key)).add(team)
-        elif mention.start not in datelines | countries:
+        elif mention.start not in apart:
             key = _key(mention)
             groups.setdefault(key, _Group(key)).add(mention)
+    scored = {
+        key
+        for key, group in groups.items()
+        if countries and any(_SCORE_AFTER.match(text, m.end) for m in group.mentions)
+    }
     for mention in mentions:
         if mention.start in countries:
             key = _key(mention)
-            if key in groups and any(_SCORE_AFTER.match(text, m.end) for m in groups[key].mentions):
-                key = f"{key}\x00dateline"
+            key = f"{key}\x00dateline" if key in scored else key
             groups.setdefault(key, _Group(key)).add(mention)
     for mention in mentions:
         if mention.start in datelines:

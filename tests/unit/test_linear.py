@@ -98,6 +98,18 @@ def _tag_run_on(name: str, label: str = "PERSON") -> object:
     return resolve(Segmented(cleaned, name, (), (mention,)), (label,))
 
 
+def _tag_datelines(n: int) -> object:
+    """tag over many datelines, each with a country after it and that country's score."""
+    spans = [("LEEDS", ", "), ("Kenya", " 1996-08-30\n"), ("Kenya", " 2 "), ("Chad", " 1\n")]
+    text, mentions = "", []
+    for _ in range(n):
+        for surface, after in spans:
+            mentions.append(Mention(len(text), len(text) + len(surface), surface, "GPE"))
+            text += surface + after
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
+    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("GPE",))
+
+
 def _tag_acronyms(names: str) -> object:
     """tag over many organisations' names, then each by its initials in reverse order."""
     orgs = [f"{name} Union" for name in names.split("\n")]
@@ -211,6 +223,7 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "tag-acronyms": (_tag_acronyms, lambda n: _names(n // 4)),
     "tag-teams": (_tag_teams, lambda n: _names(n // 4)),
     "tag-long-name": (_tag_long_name, lambda n: " ".join(["Hale"] * n)),
+    "tag-datelines": (lambda size: _tag_datelines(int(size)), lambda n: str(n // 8)),
     "tag-run-on-person": (_tag_run_on, lambda n: " - ".join(["Hale (Kent and Surrey 3"] * n)),
     "tag-run-on-org": (
         lambda name: _tag_run_on(name, "ORG"),
