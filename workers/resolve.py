@@ -256,7 +256,7 @@ def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_names(groups)
     families = _families(groups.values())
     labels_of = [family.label() for family in families]
-    _find_missed(families, labels_of, text, ((m.start, m.end) for m in said))
+    _find_missed(families, labels_of, text, ((m.start, m.end) for m in said), capitals)
     entities = _entities(families, labels_of)
     return Tagged(segmented, entities, _speaker_ids(segmented, said, entities))
 
@@ -1064,7 +1064,11 @@ def _speaker_ids(
 
 
 def _find_missed(
-    families: list[_Family], labels: Sequence[str], text: str, excluded: Iterable[tuple[int, int]]
+    families: list[_Family],
+    labels: Sequence[str],
+    text: str,
+    excluded: Iterable[tuple[int, int]],
+    capitals: int,
 ) -> None:
     """Add the mentions NER missed of names it found elsewhere in the same text.
 
@@ -1095,7 +1099,8 @@ def _find_missed(
         index = next(iter(owners[name]))
         families[index].mentions.append(Mention(start, end, name, labels[index]))
         covered[start:end] = b"\x01" * (end - start)
-    _find_in_headline(families, labels, text, owners, covered)
+    if capitals:
+        _find_in_headline(families, labels, text[:capitals], owners, covered)
     for family in families:
         family.mentions.sort(key=lambda m: m.start)
 
@@ -1103,20 +1108,18 @@ def _find_missed(
 def _find_in_headline(
     families: list[_Family],
     labels: Sequence[str],
-    text: str,
+    headline: str,
     owners: dict[str, set[int]],
     covered: bytearray,
 ) -> None:
-    """Add the mentions in a headline set in capitals of names the body names.
+    """Add the mentions in a headline set in capitals (the text's first line, given) of
+    names the body names.
 
     The model misses most names in "SOCCER - SLOVAKIA BEAT FAROES", which a reader finds
     as "Slovakia" below. Every word there is capitalised, so no word beside a name says it
     is part of a longer one; a name that is also a common word ("US", "May") is not sought,
     nor a place's the body sets in capitals itself (a dateline's), but an acronym is.
     """
-    end = _capitals_headline(text)
-    if not end:
-        return
     upper: dict[str, set[int]] = {}
     for name, owner in owners.items():
         if name.casefold() in STOP_WORDS:
@@ -1124,7 +1127,7 @@ def _find_in_headline(
         if not name.isupper() or all(labels[index] not in _PLACES for index in owner):
             upper.setdefault(name.upper(), set()).update(owner)
     sought = [name for name, owner in upper.items() if len(owner) == 1]
-    for start, stop, name in _whole_names(text[:end], sought):
+    for start, stop, name in _whole_names(headline, sought):
         if any(covered[start:stop]):
             continue
         index = next(iter(upper[name]))
