@@ -65,7 +65,14 @@ _DATELINE_TAIL = re.compile(rf",? {_DATE}|, [A-Z][a-z]+(?: [A-Z][a-z]+)?(?:$|\n|
 _SCORE_AFTER = re.compile(r" (?:\d{1,3}[-/]\d{1,3}|\d{1,3}(?! ?[a-z]))(?![\d/-])")
 # What stands before a place's name that means the place, not a team named by it: "In
 # Seattle, the Mariners ...", "at Denver", a dateline's "ARLINGTON, Texas".
-_AT_PLACE = re.compile(r"(?:^|\W)(?:[Ii]n|[Aa]t) $|(?:^|\n)[A-Z][A-Z.'’ -]*, $")
+_AFTER_DATELINE = r"(?:^|\n)[A-Z][A-Z.'’ -]*, $"
+_AT_PLACE = re.compile(rf"(?:^|\W)(?:[Ii]n|[Aa]t) $|{_AFTER_DATELINE}")
+# What opens a sentence on the place a game was played, before its name and a comma: "In
+# Chicago, the Braves and Cubs split"; or a dateline's "ARLINGTON, Texas".
+_VENUE = re.compile(r"(?:^|\n|[.!?][\"”’]? )(?:In|At) $")
+_DATELINE_TAIL_PLACE = re.compile(_AFTER_DATELINE)
+# What a place's key ends with where its namesakes are something else, a team.
+_AS_PLACE = "\x00place"
 # The most words a place's name that opens a team's has: "Salt Lake City".
 _PLACE_WORDS = 3
 # How far before a name _AT_PLACE looks: past the longest dateline's opening place.
@@ -528,34 +535,50 @@ def _grouped(
     countries = {m.start for m in mentions if m.start in after and _is_nation(m.text.casefold())}
     apart = datelines | countries
     headline = text.find("\n") % (len(text) + 1)
-    teams = _team_keys(mentions, text, datelines)
+    teams, venues = _team_keys(mentions, text, datelines)
     groups: dict[str, _Group] = {}
     for mention in mentions:
         if mention.start in teams:
             key = teams[mention.start]
             team = Mention(mention.start, mention.end, mention.text, "ORG")
             groups.setdefault(key, _Group(key)).add(team)
-        elif mention.start not in apart:
+        elif mention.start in apart:
+            continue
+        elif mention.start in venues:
+            key = f"{_key(mention)}{_AS_PLACE}"
+            groups.setdefault(key, _Group(key)).add(mention)
+        else:
             key = _key(mention)
             groups.setdefault(key, _Group(key)).add(mention)
+    # Whether a score follows some namesake, asked once per name: a team's, not a place's.
     scored = {
-        key
-        for key, group in groups.items()
-        if countries and any(_SCORE_AFTER.match(text, m.end) for m in group.mentions)
+        key: any(_SCORE_AFTER.match(text, m.end) for m in groups[key].mentions)
+        for key in {_key(m) for m in mentions if m.start in apart}
+        if key in groups
     }
     for mention in mentions:
         if mention.start in countries:
             key = _key(mention)
-            key = f"{key}\x00dateline" if key in scored else key
+            key = f"{key}{_AS_PLACE}" if scored.get(key) else key
             groups.setdefault(key, _Group(key)).add(mention)
+    # Whether a dateline's namesakes are something else than the place, once per name.
+    other = {
+        key: f"{key}{_AS_PLACE}" in groups
+        or (
+            key in groups
+            and (
+                scored.get(key, False)
+                or groups[key].vote() == "ORG"
+                or _in_capitals(groups[key], after=headline)
+            )
+        )
+        for key in {_key(m) for m in mentions if m.start in datelines}
+    }
     for mention in mentions:
         if mention.start in datelines:
             key = _key(mention)
             place = Mention(mention.start, mention.end, mention.text, "GPE")
-            if key in groups and (
-                groups[key].vote() == "ORG" or _in_capitals(groups[key], after=headline)
-            ):
-                key = f"{key}\x00dateline"
+            key = f"{key}{_AS_PLACE}" if other[key] else key
             group = groups.setdefault(key, _Group(key))
             group.add(place)
             group.place = True
@@ -586,7 +609,9 @@ def _spoken_of_as_a_person(mention: Mention, text: str) -> bool:
     )
 
 
-def _team_keys(mentions: Sequence[Mention], text: str, datelines: set[int]) -> dict[int, str]:
+def _team_keys(
+    mentions: Sequence[Mention], text: str, datelines: set[int]
+) -> tuple[dict[int, str], set[int]]:
     """For each bare place's name that stands for the one team it opens, the team's key.
 
     A report that names two or more teams by a place and a plural ("Seattle Mariners",
@@ -614,16 +639,33 @@ def _team_keys(mentions: Sequence[Mention], text: str, datelines: set[int]) -> d
                     other.setdefault(head, set()).add(_key(mention))
                 break
     if len({team for named in plural.values() for team in named}) < 2:
-        return {}
+        return {}, set()
     heads = {head: plural.get(head, set()) | other.get(head, set()) for head in plural | other}
-    return {
-        mention.start: next(iter(heads[key]))
-        for mention in mentions
-        if len(heads.get(key := _key(mention), ())) == 1
-        and mention.label in _PLACES | {"ORG"}
-        and mention.start not in datelines
-        and not _AT_PLACE.search(text, max(0, mention.start - _AT_PLACE_REACH), mention.start)
+    teams: dict[int, str] = {}
+    at_place: list[Mention] = []
+    for mention in mentions:
+        if mention.start in datelines or mention.label not in _PLACES | {"ORG"}:
+            continue
+        before = max(0, mention.start - _AT_PLACE_REACH)
+        if _AT_PLACE.search(text, before, mention.start):
+            at_place.append(mention)
+        elif len(heads.get(key := _key(mention), ())) == 1:
+            teams[mention.start] = next(iter(heads[key]))
+    # A place a sentence opens on ("In Chicago,") or a dateline names is where a game was
+    # played: its mentions after "in" or "at" are the place, its others the home team.
+    venues = {
+        _key(m)
+        for m in at_place
+        if m.label in _PLACES
+        and (
+            _DATELINE_TAIL_PLACE.search(text, max(0, m.start - _AT_PLACE_REACH), m.start)
+            or (
+                text.startswith(",", m.end)
+                and _VENUE.search(text, max(0, m.start - _AT_PLACE_REACH), m.start)
+            )
+        )
     }
+    return teams, {m.start for m in at_place if m.label in _PLACES and _key(m) in venues}
 
 
 def _is_plural(word: str) -> bool:

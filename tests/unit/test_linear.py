@@ -110,6 +110,37 @@ def _tag_datelines(n: int) -> object:
     return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("GPE",))
 
 
+def _tag_spans(spans: list[tuple[str, str, str]], labels: tuple[str, ...]) -> object:
+    """tag over the text of (surface, label, what follows it) spans, each a mention."""
+    text, mentions = "", []
+    for surface, label, after in spans:
+        mentions.append(Mention(len(text), len(text) + len(surface), surface, label))
+        text += surface + after
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
+    return resolve(Segmented(cleaned, text, (), tuple(mentions)), labels)
+
+
+def _tag_one_city_datelines(n: int) -> object:
+    """tag over many datelines of one city, each above a sentence naming it in the body."""
+    spans = [("LEEDS", "GPE", " 1996-08-30\n\nRain fell on "), ("Leeds", "GPE", ".\n")]
+    return _tag_spans(spans * n, ("GPE",))
+
+
+def _tag_venues(names: str) -> object:
+    """tag over many teams named by a place and a plural, each place then where a game was
+    played ("In Korgan,") and the home team ("Korgan lost")."""
+    pairs = [name.split() for name in names.split("\n")]
+    spans = [
+        *((f"{place} {word}s", "ORG", " won. ") for place, word in pairs),
+        *(
+            span
+            for place, _ in pairs
+            for span in ((place, "GPE", ", rain fell. "), (place, "GPE", " lost. In "))
+        ),
+    ]
+    return _tag_spans([("Rain", "ORG", ". In "), *spans], ("ORG", "GPE"))
+
+
 def _tag_acronyms(names: str) -> object:
     """tag over many organisations' names, then each by its initials in reverse order."""
     orgs = [f"{name} Union" for name in names.split("\n")]
@@ -224,6 +255,11 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "tag-teams": (_tag_teams, lambda n: _names(n // 4)),
     "tag-long-name": (_tag_long_name, lambda n: " ".join(["Hale"] * n)),
     "tag-datelines": (lambda size: _tag_datelines(int(size)), lambda n: str(n // 8)),
+    "tag-one-city-datelines": (
+        lambda size: _tag_one_city_datelines(int(size)),
+        lambda n: str(n // 8),
+    ),
+    "tag-venues": (_tag_venues, lambda n: _names(n // 4)),
     "tag-run-on-person": (_tag_run_on, lambda n: " - ".join(["Hale (Kent and Surrey 3"] * n)),
     "tag-run-on-org": (
         lambda name: _tag_run_on(name, "ORG"),

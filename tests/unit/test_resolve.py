@@ -348,6 +348,29 @@ def test_resolve_folds_mentions_of_one_entity(
             # The table's rows, a score after each, are the teams.
             [("NEW YORK", "GPE", (), 1), ("NEW YORK", "ORG", (), 1), ("BOSTON", "ORG", (), 1)],
         ),
+        # A dateline's city a score follows below is the club's name there, not the city.
+        (
+            "RUGBY - WIGAN WIN\n\nWIGAN, England 1996-08-31\n\nResult:\n\nWigan 42 Bradford "
+            "Bulls 36",
+            [
+                ("WIGAN", "GPE"),
+                ("WIGAN", "GPE"),
+                ("England", "GPE"),
+                ("Wigan", "GPE"),
+                ("Bradford Bulls", "ORG"),
+            ],
+            [
+                ("Wigan", "ORG", ("WIGAN",), 2),
+                ("WIGAN", "GPE", (), 1),
+                ("England", "GPE", (), 1),
+                ("Bradford Bulls", "ORG", (), 1),
+            ],
+        ),
+        (
+            "WIGAN, England 1996-08-31\n\nRain fell on Wigan 2 days ago.",
+            [("WIGAN", "GPE"), ("England", "GPE"), ("Wigan", "GPE")],
+            [("Wigan", "GPE", ("WIGAN",), 2), ("England", "GPE", (), 1)],
+        ),
         # One the model did not tag at all is found; its namesakes are that place.
         (
             "SEOUL 1996-08-30\n\nRain fell on Seoul.",
@@ -1333,3 +1356,111 @@ def test_resolve_a_place_before_a_plural_is_the_team(
 def test_resolve_a_place_a_score_follows_is_a_club(text: str, label: str) -> None:
     name = text.removeprefix("Results:\n").split()[0]
     assert _folded(text, [(name, "GPE")])[0][:2] == (name, label)
+
+
+# In a report on teams named by place and plural, the place where a game was played ("In
+# Chicago, the Braves ...") is the city, apart from its namesakes there, the home team.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "The Denver Owls beat the Tulsa Hawks. In Korgan, the Bears beat the Kites. "
+            "Korgan's errors cost them.",
+            [
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Korgan", "GPE"),
+                ("Korgan", "GPE"),
+            ],
+            [
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+                ("Korgan", "GPE", (), 1),
+                ("Korgan", "GPE", (), 1),
+            ],
+        ),
+        # The dateline's city and the text's "In Dayton," are the one city.
+        (
+            "DAYTON 1996-08-29\n\nThe Denver Owls beat the Tulsa Hawks.\n\nIn Dayton, Dayton "
+            "lost. At Dayton, rain fell.",
+            [
+                ("DAYTON", "GPE"),
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Dayton", "GPE"),
+                ("Dayton", "GPE"),
+                ("Dayton", "GPE"),
+            ],
+            [
+                ("Dayton", "GPE", ("DAYTON",), 3),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+                ("Dayton", "GPE", (), 1),
+            ],
+        ),
+        # A dateline's region after the city names the place too ("ARLINGTON, Texas"), and
+        # the place's mentions after "in" go with it.
+        (
+            "ARLINGTON, Texas 1996-08-31\n\nThe Denver Owls beat the Tulsa Hawks. Texas led. "
+            "Rain fell in Texas.",
+            [
+                ("ARLINGTON", "GPE"),
+                ("Texas", "GPE"),
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Texas", "GPE"),
+                ("Texas", "GPE"),
+            ],
+            [
+                ("Texas", "GPE", (), 2),
+                ("ARLINGTON", "GPE", (), 1),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+                ("Texas", "GPE", (), 1),
+            ],
+        ),
+        # Not without two teams named so, nor mid-sentence ("in Korgan town"), nor where
+        # no comma closes the opening words, nor for an organisation's name.
+        (
+            "In Korgan, the Bears won. Korgan's errors cost them.",
+            [("Korgan", "GPE"), ("Korgan", "GPE")],
+            [("Korgan", "GPE", (), 2)],
+        ),
+        (
+            "The Denver Owls beat the Tulsa Hawks. Fans in Korgan, happy, cheered Korgan.",
+            [("Denver Owls", "ORG"), ("Tulsa Hawks", "ORG"), ("Korgan", "GPE"), ("Korgan", "GPE")],
+            [
+                ("Korgan", "GPE", (), 2),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+            ],
+        ),
+        (
+            "The Denver Owls beat the Tulsa Hawks. In Korgan the crowd cheered Korgan.",
+            [("Denver Owls", "ORG"), ("Tulsa Hawks", "ORG"), ("Korgan", "GPE"), ("Korgan", "GPE")],
+            [
+                ("Korgan", "GPE", (), 2),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+            ],
+        ),
+        (
+            "The Denver Owls beat the Tulsa Hawks. At Gatehouse, Gatehouse staff cheered.",
+            [
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Gatehouse", "ORG"),
+                ("Gatehouse", "ORG"),
+            ],
+            [
+                ("Gatehouse", "ORG", (), 2),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+            ],
+        ),
+    ],
+)
+def test_resolve_the_place_a_game_was_played_stays_apart_from_the_team(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
