@@ -73,6 +73,8 @@ _VENUE = re.compile(r"(?:^|\n|[.!?][\"”’]? )(?:In|At) $")
 _DATELINE_TAIL_PLACE = re.compile(_AFTER_DATELINE)
 # What a place's key ends with where its namesakes are something else, a team.
 _AS_PLACE = "\x00place"
+# Quotation marks, and the line breaks that close a quotation left open.
+_QUOTE_OR_LINE = re.compile('["“”\n]')
 # The most words a place's name that opens a team's has: "Salt Lake City".
 _PLACE_WORDS = 3
 # How far before a name _AT_PLACE looks: past the longest dateline's opening place.
@@ -216,6 +218,10 @@ class _Spans:
         self._spans = sorted(spans)
         self._starts = [start for start, _ in self._spans]
 
+    def holds(self, at: int) -> bool:
+        index = bisect.bisect_right(self._starts, at)
+        return index > 0 and self._spans[index - 1][1] > at
+
     def overlaps(self, mention: Mention) -> bool:
         at = bisect.bisect_left(self._starts, mention.end)
         return at > 0 and self._spans[at - 1][1] > mention.start
@@ -261,6 +267,7 @@ def resolve(segmented: Segmented, labels: Iterable[str]) -> Tagged:
     _fold_plurals(groups)
     _fold_compass_points(groups)
     _fold_names(groups)
+    _fold_glosses(groups, text)
     families = _families(groups.values())
     labels_of = [family.label() for family in families]
     _find_missed(families, labels_of, text, ((m.start, m.end) for m in said), capitals)
@@ -911,6 +918,98 @@ def _fold_names(groups: dict[str, _Group]) -> None:
             group.parent = owner
 
 
+def _fold_glosses(groups: dict[str, _Group], text: str) -> None:
+    """Fold a name and the name in brackets at once after it, the same one's, into one entry.
+
+    An organisation's short form in brackets after its name, or its name after the short
+    form, where each letter of the short form is one of the name's, in order, the first
+    opening a word: "Bank Rozwoju Exportu SA (BRE)", "KDP (Kurdistan Democratic Party)".
+    Not "Brooklyn Nets Basketball (NBA)"'s league, nor "Society of Actuaries (FSA)"'s
+    fellows. After a person's name in a quotation, a name in brackets is the editor's
+    gloss of whom the speaker meant: "Abu Ammar (Arafat) is right", "the regime of Saddam
+    (Hussein)"; one of the two must be a single word. Outside a quotation a bracket after a
+    person is the writer's own, and says more often what else the person is: a role ("Carl
+    (Neil Patrick Harris)"), a country the model took for a name ("Potapovich
+    (Kazakstan)"). A bracket that holds more than a name ("Mulder (Joel Stransky, 48
+    mins)", a substitute) is no gloss.
+    """
+    at = {m.start: (m, g) for g in groups.values() for m in g.mentions}
+    people: list[tuple[int, _Group, _Group]] = []
+    for mention, group in at.values():
+        inner = at.get(mention.end + 2) if text.startswith(" (", mention.end) else None
+        if inner is None or not text.startswith(")", inner[0].end):
+            continue
+        glossed, gloss = inner
+        if group.vote() == gloss.vote() == "ORG":
+            if _abbreviates(mention.text, glossed.text) or _abbreviates(glossed.text, mention.text):
+                root, other = group.root(), gloss.root()
+                if root is not other:
+                    other.parent = root
+        elif (
+            min(len(group.tokens), len(gloss.tokens)) == 1
+            and (_is_person(group) or _is_person(group.root()))
+            and (_is_person(gloss) or _is_person(gloss.root()))
+        ):
+            people.append((mention.start, group, gloss))
+    quoted = _Spans(_quotations(text)) if people else None
+    for start, group, gloss in sorted(people, key=lambda pair: pair[0]):
+        root, other = group.root(), gloss.root()
+        if quoted is not None and quoted.holds(start) and root is not other:
+            other.parent = root
+            root.person = True
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """True where short is an acronym whose letters are name's, in order, from the end, the
+    first one opening a word of it (the way Schwartz and Hearst find abbreviations).
+
+    >>> [_abbreviates(a, "Bank Rozwoju Exportu SA") for a in ("BRE", "BSA", "ERB", "Ltd")]
+    [True, True, False, False]
+    """
+    if not _ACRONYM.match(short) or " " not in name or short.casefold() in _CORPORATE:
+        return False
+    letters = [ch for ch in short.casefold() if ch.isalnum()]
+    words = name.casefold()
+    at = len(words) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        while at >= 0 and (
+            words[at] != letters[index] or (index == 0 and at > 0 and words[at - 1].isalnum())
+        ):
+            at -= 1
+        if at < 0:
+            return False
+        at -= 1
+    return True
+
+
+def _quotations(text: str) -> list[tuple[int, int]]:
+    """The spans of quoted words, each within a paragraph. A straight mark opens where a
+    space or the line's start is before it, and closes elsewhere; a closing mark with no
+    opening one before it ends a quotation that a paragraph above opened.
+
+    >>> _quotations('He said "no (sir)" and left.\\n"Yes\\nit is." Go.')
+    [(8, 18), (29, 33), (34, 41)]
+    """
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    line = 0
+    for match in _QUOTE_OR_LINE.finditer(text):
+        mark, at = match.group(), match.start()
+        if mark == "\n":
+            if opened is not None:
+                spans.append((opened, at))
+                opened = None
+            line = at + 1
+        elif mark == "“" or (mark == '"' and (at == line or text[at - 1] in " (")):
+            opened = at if opened is None else opened
+        else:
+            spans.append((line if opened is None else opened, at + 1))
+            opened = None
+    if opened is not None:
+        spans.append((opened, len(text)))
+    return spans
+
+
 def _one_root(candidates: Iterable[_Group], group: _Group) -> _Group | None:
     roots = {id(g.root()): g.root() for g in candidates if g.root() is not group}
     return next(iter(roots.values())) if len(roots) == 1 else None
@@ -1233,9 +1332,21 @@ def _canonical(mentions: Sequence[Mention]) -> str:
     if len(mentions) == 1:
         return mentions[0].text
     surfaces = Counter(m.text for m in mentions)
+    # Of full names as long, the one whose words the text also uses alone: "Boris Yeltsin"
+    # beside "Yeltsin", not the "Boris Nikolayevich" a quotation once calls him.
+    alone = {s.casefold() for s in surfaces if " " not in s}
     # A headline's or dateline's capitals are not how the name is written: "Norway", not
     # "NORWAY", whichever comes first.
-    return max(surfaces, key=lambda s: (len(s.split()), len(s), not s.isupper(), surfaces[s]))
+    return max(
+        surfaces,
+        key=lambda s: (
+            len(words := s.casefold().split()),
+            sum(word in alone for word in words),
+            len(s),
+            not s.isupper(),
+            surfaces[s],
+        ),
+    )
 
 
 def _entities(families: Sequence[_Family], labels: Sequence[str]) -> tuple[Entity, ...]:

@@ -7,6 +7,7 @@ because these machines are shared and noisy.
 """
 
 import gc
+import itertools
 import time
 from collections.abc import Callable
 
@@ -141,6 +142,22 @@ def _tag_venues(names: str) -> object:
     return _tag_spans([("Rain", "ORG", ". In "), *spans], ("ORG", "GPE"))
 
 
+def _tag_glosses(names: str) -> object:
+    """tag over many quotations, each a name glossed in brackets by the next one's surname,
+    which stands alone too, so that each gloss joins two people into one."""
+    people = names.split("\n")
+    spans = [
+        span
+        for name, after in itertools.pairwise(people)
+        for span in (
+            (name, "PERSON", " ("),
+            (after.split()[-1], "PERSON", ') said." "'),
+            (after, "PERSON", ' came." "'),
+        )
+    ]
+    return _tag_spans([("Hale", "PERSON", ' "'), *spans], ("PERSON",))
+
+
 def _tag_acronyms(names: str) -> object:
     """tag over many organisations' names, then each by its initials in reverse order."""
     orgs = [f"{name} Union" for name in names.split("\n")]
@@ -260,6 +277,7 @@ CASES: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
         lambda n: str(n // 8),
     ),
     "tag-venues": (_tag_venues, lambda n: _names(n // 4)),
+    "tag-glosses": (_tag_glosses, lambda n: _names(n // 4)),
     "tag-run-on-person": (_tag_run_on, lambda n: " - ".join(["Hale (Kent and Surrey 3"] * n)),
     "tag-run-on-org": (
         lambda name: _tag_run_on(name, "ORG"),

@@ -1464,3 +1464,114 @@ def test_resolve_the_place_a_game_was_played_stays_apart_from_the_team(
     text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
 ) -> None:
     assert _folded(text, spans) == expected
+
+
+# A short form in brackets after an organisation's name, or its name after the short form,
+# is the same organisation where the letters agree; an editor's gloss in a quotation names
+# the person it follows.
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        (
+            "Bank Rozwoju Exportu SA (BRE) bid. BRE won. KDP (Kurdistan Democratic Party) met.",
+            [
+                ("Bank Rozwoju Exportu SA", "ORG"),
+                ("BRE", "ORG"),
+                ("BRE", "ORG"),
+                ("KDP", "ORG"),
+                ("Kurdistan Democratic Party", "ORG"),
+            ],
+            [
+                ("Bank Rozwoju Exportu SA", "ORG", ("BRE",), 3),
+                ("Kurdistan Democratic Party", "ORG", ("KDP",), 2),
+            ],
+        ),
+        # Not letters another name's, a corporate suffix, nor a name that is no acronym.
+        (
+            "Society of Actuaries (FSA) met. Acme Holdings (LLC) paid. Nordbank (Nordia) fell.",
+            [
+                ("Society of Actuaries", "ORG"),
+                ("FSA", "ORG"),
+                ("Acme Holdings", "ORG"),
+                ("LLC", "ORG"),
+                ("Nordbank", "ORG"),
+                ("Nordia", "ORG"),
+            ],
+            [
+                ("Society of Actuaries", "ORG", (), 1),
+                ("FSA", "ORG", (), 1),
+                ("Acme Holdings", "ORG", (), 1),
+                ("LLC", "ORG", (), 1),
+                ("Nordbank", "ORG", (), 1),
+                ("Nordia", "ORG", (), 1),
+            ],
+        ),
+        (
+            'Yasser Arafat came. "Abu Ammar (Arafat) is right," he said. Arafat spoke.',
+            [
+                ("Yasser Arafat", "PERSON"),
+                ("Abu Ammar", "PERSON"),
+                ("Arafat", "PERSON"),
+                ("Arafat", "PERSON"),
+            ],
+            [("Yasser Arafat", "PERSON", ("Arafat", "Abu Ammar"), 4)],
+        ),
+        (
+            "He said they fled \u201cthe regime of Saddam (Hussein)\u201d last year.",
+            [("Saddam", "PERSON"), ("Hussein", "PERSON")],
+            [("Hussein", "PERSON", ("Saddam",), 2)],
+        ),
+        # A quotation a paragraph above opened, closed in this one.
+        (
+            '"The main thing is his plan.\n\nIt was agreed with Boris Nikolayevich '
+            '(Yeltsin) yesterday." Boris Yeltsin left. Yeltsin smiled.',
+            [
+                ("Boris Nikolayevich", "PERSON"),
+                ("Yeltsin", "PERSON"),
+                ("Boris Yeltsin", "PERSON"),
+                ("Yeltsin", "PERSON"),
+            ],
+            [("Boris Yeltsin", "PERSON", ("Yeltsin", "Boris Nikolayevich"), 4)],
+        ),
+        # Not outside a quotation: a role, or a country the model took for a person.
+        (
+            "Carl (Harris) is a plumber. Igor Potapovich (Kazakstan) won.",
+            [
+                ("Carl", "PERSON"),
+                ("Harris", "PERSON"),
+                ("Igor Potapovich", "PERSON"),
+                ("Kazakstan", "PERSON"),
+            ],
+            [
+                ("Carl", "PERSON", (), 1),
+                ("Harris", "PERSON", (), 1),
+                ("Igor Potapovich", "PERSON", (), 1),
+                ("Kazakstan", "PERSON", (), 1),
+            ],
+        ),
+        # Nor a bracket that holds more than the name, two full names, or no person.
+        (
+            '"Mulder (Joel Stransky, 48 mins) and Ann Lee (Jo Hart) and Ward (Leeds)," he said.',
+            [
+                ("Mulder", "PERSON"),
+                ("Joel Stransky", "PERSON"),
+                ("Ann Lee", "PERSON"),
+                ("Jo Hart", "PERSON"),
+                ("Ward", "PERSON"),
+                ("Leeds", "GPE"),
+            ],
+            [
+                ("Mulder", "PERSON", (), 1),
+                ("Joel Stransky", "PERSON", (), 1),
+                ("Ann Lee", "PERSON", (), 1),
+                ("Jo Hart", "PERSON", (), 1),
+                ("Ward", "PERSON", (), 1),
+                ("Leeds", "GPE", (), 1),
+            ],
+        ),
+    ],
+)
+def test_resolve_a_name_in_brackets_after_a_name_may_be_its_gloss(
+    text: str, spans: list[tuple[str, str]], expected: list[tuple[str, str, tuple[str, ...], int]]
+) -> None:
+    assert _folded(text, spans) == expected
