@@ -75,6 +75,8 @@ _DATELINE_TAIL_PLACE = re.compile(_AFTER_DATELINE)
 _AS_PLACE = "\x00place"
 # Quotation marks, and the line breaks that close a quotation left open.
 _QUOTE_OR_LINE = re.compile('["“”\n]')
+# The most words a team's name has after its place's: "Red Sox" of "Boston Red Sox".
+_TEAM_WORDS = 2
 # The most words a place's name that opens a team's has: "Salt Lake City".
 _PLACE_WORDS = 3
 # How far before a name _AT_PLACE looks: past the longest dateline's opening place.
@@ -337,21 +339,44 @@ def _with_team_names(mentions: Sequence[Mention], text: str) -> list[Mention]:
     ...                                    "The Cleveland Indians won.")]
     ['Cleveland Indians']
     """
+    # In a report on two or more teams so named, a plural the model tagged on its own is
+    # the team's name too: "Florida" + "Marlins" (PERSON), "Colorado" + "Rockies" (LOC).
+    report = len({m.text for m in mentions if m.label == "ORG" and _names_a_team(m.text)}) >= 2
     out: list[Mention] = []
+    skip = -1
     for at, mention in enumerate(mentions):
+        if at == skip:
+            continue
         word = _NEXT_WORD.match(text, mention.end)
         following = mentions[at + 1] if at + 1 < len(mentions) else None
+        tagged = following is not None and word is not None and following.start < word.end()
         if (
             mention.label not in _PLACES
             or word is None
             or not _is_plural(word.group(1))
             or gazetteer().get(mention.text.casefold()) not in ("city", "region")
-            or (following is not None and following.start < word.end())
+            or (tagged and not (report and following is not None and following.end == word.end()))
         ):
             out.append(mention)
             continue
+        skip = at + 1 if tagged else -1
         out.append(Mention(mention.start, word.end(), text[mention.start : word.end()], "ORG"))
     return out
+
+
+def _names_a_team(name: str) -> bool:
+    """True for a name of a city or region and a plural, a team's: "Ohio Kites", "Boston
+    Red Sox"; not "Texas American Federation of Teachers"."""
+    words = name.split()
+    return (
+        len(words) >= 2
+        and _is_plural(words[-1])
+        and all(word[:1].isupper() for word in words)
+        and any(
+            gazetteer().get(" ".join(words[:size]).casefold()) in ("city", "region")
+            for size in range(max(1, len(words) - _TEAM_WORDS), min(len(words), _PLACE_WORDS + 1))
+        )
+    )
 
 
 def _is_nation(name: str) -> bool:
@@ -1213,7 +1238,8 @@ def _find_missed(
 ) -> None:
     """Add the mentions NER missed of names it found elsewhere in the same text.
 
-    Once "Danielle Okafor" is a PERSON, a later "Okafor said" is her too. Only
+    Once "Danielle Okafor" is a PERSON, a later "Okafor said" is her too, and once the
+    "Florida Marlins" are a team, "Marlins" are. Only
     capitalised names of proper-noun labels are sought, a surname only when one
     person has it, and never inside a longer capitalised name ("West Oakland").
     """
@@ -1224,7 +1250,10 @@ def _find_missed(
         mentions = family.mentions
         names = {m.text for m in mentions if m.text[:1].isupper()}
         longest = max(mentions, key=lambda m: len(m.text.split())).text.split()
-        if label == "PERSON" and len(longest) > 1 and longest[-1][:1].isupper():
+        # A person is called by a surname alone, a team named by its place by its plural.
+        if (label == "PERSON" and len(longest) > 1 and longest[-1][:1].isupper()) or (
+            label == "ORG" and _names_a_team(" ".join(longest))
+        ):
             names.add(longest[-1])
         for name in names:
             owners.setdefault(name, set()).add(index)

@@ -1330,6 +1330,38 @@ def test_resolve_splits_names_a_model_ran_together(
             [("Denver", "GPE"), ("Denver", "GPE")],
             [("Denver", "GPE", (), 2)],
         ),
+        # In a report on two teams so named, a plural the model tagged itself is the
+        # team's name too, and the plural alone is the team, in the headline too.
+        (
+            "OWLS BEAT HAWKS\n\nThe Tulsa Hawks and Ohio Kites lost to the Denver Owls. Owls "
+            "fans and the Dayton Rockies left. The Rockies won.",
+            [
+                ("HAWKS", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Ohio Kites", "ORG"),
+                ("Denver", "GPE"),
+                ("Owls", "PERSON"),
+                ("Dayton", "GPE"),
+                ("Rockies", "LOC"),
+                ("Rockies", "LOC"),
+            ],
+            [
+                ("Denver Owls", "ORG", ("OWLS", "Owls"), 3),
+                ("Tulsa Hawks", "ORG", ("HAWKS",), 2),
+                ("Dayton Rockies", "ORG", ("Rockies",), 2),
+                ("Ohio Kites", "ORG", (), 1),
+            ],
+        ),
+        (
+            "The Ohio Democrats met the Denver Greens.",
+            [("Ohio", "GPE"), ("Democrats", "NORP"), ("Denver", "GPE"), ("Greens", "NORP")],
+            [
+                ("Ohio", "GPE", (), 1),
+                ("Democrats", "NORP", (), 1),
+                ("Denver", "GPE", (), 1),
+                ("Greens", "NORP", (), 1),
+            ],
+        ),
     ],
 )
 def test_resolve_a_place_before_a_plural_is_the_team(
