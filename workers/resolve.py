@@ -649,7 +649,9 @@ def _team_keys(
     A report that names two or more teams by a place and a plural ("Seattle Mariners",
     "Ohio Owls") calls a team by its place alone: "beat Seattle", "Seattle's lead". So does
     such a report a name a place opens whose rest the text also uses alone, plural or not:
-    "Chicago White Sox" beside "White Sox", "Utah Jazz" beside "Jazz". Where the text says
+    "Chicago White Sox" beside "White Sox", "Utah Jazz" beside "Jazz"; and one of two
+    words at most after the place that a score follows: "blanked the Boston Red Sox 7-0"
+    makes "Boston's seventh loss" theirs. Where the text says
     it means the place ("In Seattle,", a dateline), it is the place; a country is its
     national team only in name, so it stays a place.
     """
@@ -667,7 +669,9 @@ def _team_keys(
             if kind in ("city", "region") or (kind is None and head in places):
                 if _is_plural(words[-1]):
                     plural.setdefault(head, set()).add(_key(mention))
-                elif " ".join(words[size:]).casefold() in names:
+                elif " ".join(words[size:]).casefold() in names or (
+                    len(words) - size <= _TEAM_WORDS and _SCORE_AFTER.match(text, mention.end)
+                ):
                     other.setdefault(head, set()).add(_key(mention))
                 break
     if len({team for named in plural.values() for team in named}) < 2:

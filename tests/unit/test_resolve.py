@@ -1191,6 +1191,26 @@ def test_resolve_seed_speakers_resolve_to_their_people() -> None:
                 ("Tulsa Hawks", "ORG", (), 1),
             ],
         ),
+        # So is a name a place opens that a score follows, of two words at most after it.
+        (
+            "The Denver Owls beat the Tulsa Hawks. They blanked the Dayton Red Sox 7-0 and the "
+            "Ohio Stock Exchange Five 3-1. Dayton lost. Ohio slept.",
+            [
+                ("Denver Owls", "ORG"),
+                ("Tulsa Hawks", "ORG"),
+                ("Dayton Red Sox", "ORG"),
+                ("Ohio Stock Exchange Five", "ORG"),
+                ("Dayton", "GPE"),
+                ("Ohio", "GPE"),
+            ],
+            [
+                ("Dayton Red Sox", "ORG", ("Dayton",), 2),
+                ("Denver Owls", "ORG", (), 1),
+                ("Tulsa Hawks", "ORG", (), 1),
+                ("Ohio Stock Exchange Five", "ORG", (), 1),
+                ("Ohio", "GPE", (), 1),
+            ],
+        ),
         (
             "The Denver Owls beat the Tulsa Hawks. The Dayton Stock Exchange fell. Dayton slept.",
             [
