@@ -365,8 +365,8 @@ def _with_team_names(mentions: Sequence[Mention], text: str) -> list[Mention]:
 
 
 def _names_a_team(name: str) -> bool:
-    """True for a name of a city or region and a plural, a team's: "Ohio Kites", "Boston
-    Red Sox"; not "Texas American Federation of Teachers"."""
+    """True for a name of a city or region and a plural, a team's: "Ohio Kites", "Salt Lake
+    City Stars"; not "Texas American Federation of Teachers"."""
     words = name.split()
     return (
         len(words) >= 2
@@ -952,9 +952,9 @@ def _fold_glosses(groups: dict[str, _Group], text: str) -> None:
 
     An organisation's short form in brackets after its name, or its name after the short
     form, where each letter of the short form is one of the name's, in order, the first
-    opening a word: "Bank Rozwoju Exportu SA (BRE)", "KDP (Kurdistan Democratic Party)".
-    Not "Brooklyn Nets Basketball (NBA)"'s league, nor "Society of Actuaries (FSA)"'s
-    fellows. After a person's name in a quotation, a name in brackets is the editor's
+    opening a word: "Bank Rozwoju Exportu SA (BRE)", "KDP (Kurdistan Democratic Party)";
+    not "Society of Actuaries (FSA)"'s fellows (though "Brooklyn Nets Basketball (NBA)"'s
+    league passes). After a person's name in a quotation, a name in brackets is the editor's
     gloss of whom the speaker meant: "Abu Ammar (Arafat) is right", "the regime of Saddam
     (Hussein)"; one of the two must be a single word. Outside a quotation a bracket after a
     person is the writer's own, and says more often what else the person is: a role ("Carl
