@@ -341,7 +341,7 @@ def _with_team_names(mentions: Sequence[Mention], text: str) -> list[Mention]:
     """
     # In a report on two or more teams so named, a plural the model tagged on its own is
     # the team's name too: "Florida" + "Marlins" (PERSON), "Colorado" + "Rockies" (LOC).
-    report = len({m.text for m in mentions if m.label == "ORG" and _names_a_team(m.text)}) >= 2
+    report = len({m.text for m in mentions if m.label == "ORG" and _is_team(m.text.split())}) >= 2
     out: list[Mention] = []
     skip = -1
     for at, mention in enumerate(mentions):
@@ -364,18 +364,31 @@ def _with_team_names(mentions: Sequence[Mention], text: str) -> list[Mention]:
     return out
 
 
-def _names_a_team(name: str) -> bool:
-    """True for a name of a city or region and a plural, a team's: "Ohio Kites", "Salt Lake
-    City Stars"; not "Texas American Federation of Teachers"."""
-    words = name.split()
+def _team_place(words: Sequence[str], places: frozenset[str] = frozenset()) -> int:
+    """How many of a name's first words are the city or region that opens it ("Salt Lake
+    City" of "Salt Lake City Stars"), or a place the text names; 0 where none does."""
+    for size in range(min(len(words) - 1, _PLACE_WORDS), 0, -1):
+        head = " ".join(words[:size]).casefold()
+        kind = gazetteer().get(head)
+        if kind in ("city", "region") or (kind is None and head in places):
+            return size
+    return 0
+
+
+def _is_team(words: Sequence[str]) -> bool:
+    """True for a team's name opened by a city or region: "Florida Marlins"."""
+    return _names_a_team(words, _team_place(words))
+
+
+def _names_a_team(words: Sequence[str], size: int) -> bool:
+    """True for a name that a place's size words open, then at most two capitalised words, a
+    plural the last: a team's, "Ohio Kites", "Salt Lake City Stars"; not "Texas American
+    Federation of Teachers"."""
     return (
-        len(words) >= 2
+        size > 0
+        and len(words) - size <= _TEAM_WORDS
         and _is_plural(words[-1])
         and all(word[:1].isupper() for word in words)
-        and any(
-            gazetteer().get(" ".join(words[:size]).casefold()) in ("city", "region")
-            for size in range(max(1, len(words) - _TEAM_WORDS), min(len(words), _PLACE_WORDS + 1))
-        )
     )
 
 
@@ -655,25 +668,22 @@ def _team_keys(
     it means the place ("In Seattle,", a dateline), it is the place; a country is its
     national team only in name, so it stays a place.
     """
-    places = {_key(m) for m in mentions if m.label in _PLACES}
+    places = frozenset(_key(m) for m in mentions if m.label in _PLACES)
     names = {_key(m) for m in mentions}
     plural: dict[str, set[str]] = {}
     other: dict[str, set[str]] = {}
     for mention in mentions:
         words = mention.text.split()
-        if mention.label != "ORG" or len(words) < 2:
+        size = _team_place(words, places) if mention.label == "ORG" else 0
+        if not size:
             continue
-        for size in range(min(len(words) - 1, _PLACE_WORDS), 0, -1):
-            head = " ".join(words[:size]).casefold()
-            kind = gazetteer().get(head)
-            if kind in ("city", "region") or (kind is None and head in places):
-                if _is_plural(words[-1]):
-                    plural.setdefault(head, set()).add(_key(mention))
-                elif " ".join(words[size:]).casefold() in names or (
-                    len(words) - size <= _TEAM_WORDS and _SCORE_AFTER.match(text, mention.end)
-                ):
-                    other.setdefault(head, set()).add(_key(mention))
-                break
+        head = " ".join(words[:size]).casefold()
+        if _names_a_team(words, size):
+            plural.setdefault(head, set()).add(_key(mention))
+        elif " ".join(words[size:]).casefold() in names or (
+            len(words) - size <= _TEAM_WORDS and _SCORE_AFTER.match(text, mention.end)
+        ):
+            other.setdefault(head, set()).add(_key(mention))
     if len({team for named in plural.values() for team in named}) < 2:
         return {}, set()
     heads = {head: plural.get(head, set()) | other.get(head, set()) for head in plural | other}
@@ -683,25 +693,23 @@ def _team_keys(
         if mention.start in datelines or mention.label not in _PLACES | {"ORG"}:
             continue
         before = max(0, mention.start - _AT_PLACE_REACH)
-        if _AT_PLACE.search(text, before, mention.start):
+        if not _AT_PLACE.search(text, before, mention.start):
+            if len(heads.get(key := _key(mention), ())) == 1:
+                teams[mention.start] = next(iter(heads[key]))
+        elif mention.label in _PLACES:
             at_place.append(mention)
-        elif len(heads.get(key := _key(mention), ())) == 1:
-            teams[mention.start] = next(iter(heads[key]))
     # A place a sentence opens on ("In Chicago,") or a dateline names is where a game was
     # played: its mentions after "in" or "at" are the place, its others the home team.
     venues = {
         _key(m)
         for m in at_place
-        if m.label in _PLACES
-        and (
-            _DATELINE_TAIL_PLACE.search(text, max(0, m.start - _AT_PLACE_REACH), m.start)
-            or (
-                text.startswith(",", m.end)
-                and _VENUE.search(text, max(0, m.start - _AT_PLACE_REACH), m.start)
-            )
+        if _DATELINE_TAIL_PLACE.search(text, max(0, m.start - _AT_PLACE_REACH), m.start)
+        or (
+            text.startswith(",", m.end)
+            and _VENUE.search(text, max(0, m.start - _AT_PLACE_REACH), m.start)
         )
     }
-    return teams, {m.start for m in at_place if m.label in _PLACES and _key(m) in venues}
+    return teams, {m.start for m in at_place if _key(m) in venues}
 
 
 def _is_plural(word: str) -> bool:
@@ -1256,7 +1264,7 @@ def _find_missed(
         longest = max(mentions, key=lambda m: len(m.text.split())).text.split()
         # A person is called by a surname alone, a team named by its place by its plural.
         if (label == "PERSON" and len(longest) > 1 and longest[-1][:1].isupper()) or (
-            label == "ORG" and _names_a_team(" ".join(longest))
+            label == "ORG" and _is_team(longest)
         ):
             names.add(longest[-1])
         for name in names:
