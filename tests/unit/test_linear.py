@@ -99,26 +99,22 @@ def _tag_run_on(name: str, label: str = "PERSON") -> object:
     return resolve(Segmented(cleaned, name, (), (mention,)), (label,))
 
 
+def _tag_spans(spans: list[tuple[str, str, str]], labels: tuple[str, ...]) -> object:
+    """tag over the text of (surface, label, what follows it) spans, each a mention."""
+    pieces, mentions, at = [], [], 0
+    for surface, label, after in spans:
+        mentions.append(Mention(at, at + len(surface), surface, label))
+        pieces.append(surface + after)
+        at += len(surface) + len(after)
+    text = "".join(pieces)
+    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
+    return resolve(Segmented(cleaned, text, (), tuple(mentions)), labels)
+
+
 def _tag_datelines(n: int) -> object:
     """tag over many datelines, each with a country after it and that country's score."""
     spans = [("LEEDS", ", "), ("Kenya", " 1996-08-30\n"), ("Kenya", " 2 "), ("Chad", " 1\n")]
-    text, mentions = "", []
-    for _ in range(n):
-        for surface, after in spans:
-            mentions.append(Mention(len(text), len(text) + len(surface), surface, "GPE"))
-            text += surface + after
-    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("GPE",))
-
-
-def _tag_spans(spans: list[tuple[str, str, str]], labels: tuple[str, ...]) -> object:
-    """tag over the text of (surface, label, what follows it) spans, each a mention."""
-    text, mentions = "", []
-    for surface, label, after in spans:
-        mentions.append(Mention(len(text), len(text) + len(surface), surface, label))
-        text += surface + after
-    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return resolve(Segmented(cleaned, text, (), tuple(mentions)), labels)
+    return _tag_spans([(surface, "GPE", after) for surface, after in spans] * n, ("GPE",))
 
 
 def _tag_one_city_datelines(n: int) -> object:
@@ -162,13 +158,8 @@ def _tag_acronyms(names: str) -> object:
     """tag over many organisations' names, then each by its initials in reverse order."""
     orgs = [f"{name} Union" for name in names.split("\n")]
     acronyms = ["".join(word[0] for word in reversed(org.split())) for org in orgs]
-    text = " ".join(f"{org} met." for org in orgs) + " " + " ".join(f"{a} left." for a in acronyms)
-    mentions, at = [], 0
-    for surface, after in [*((org, " met. ") for org in orgs), *((a, " left. ") for a in acronyms)]:
-        mentions.append(Mention(at, at + len(surface), surface, "ORG"))
-        at += len(surface) + len(after)
-    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("ORG",))
+    spans = [*((org, "ORG", " met. ") for org in orgs), *((a, "ORG", " left. ") for a in acronyms)]
+    return _tag_spans(spans, ("ORG",))
 
 
 def _tag_teams(names: str) -> object:
@@ -178,13 +169,7 @@ def _tag_teams(names: str) -> object:
         *((f"{place} {word}s", "ORG", " won. ") for place, word in pairs),
         *((place, "GPE", " led. ") for place, _ in pairs),
     ]
-    text = "".join(surface + after for surface, _, after in spans)
-    mentions, at = [], 0
-    for surface, label, after in spans:
-        mentions.append(Mention(at, at + len(surface), surface, label))
-        at += len(surface) + len(after)
-    cleaned = Cleaned("sha256:0", Source("a"), _METADATA, (_text_block(text),))
-    return resolve(Segmented(cleaned, text, (), tuple(mentions)), ("ORG", "GPE"))
+    return _tag_spans(spans, ("ORG", "GPE"))
 
 
 def _text_block(line: str) -> Block:
